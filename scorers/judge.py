@@ -1,0 +1,159 @@
+"""Judging one pair of paraphrases: the paper's MCP prompt (one order per call) and the cloze arbiter.
+
+Both return an `OrderVerdict` from the point of view of slot 1: which slot won and P(slot 1 is
+better). The scorer calls `judge_mcp` once per order; `cloze_preference` is order-free by
+construction (each candidate is scored alone), so one call serves both orders.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from inspect_ai.model import CachePolicy, GenerateConfig, Model, ModelOutput
+
+# Paper Appendix C, Figure 4 ("Pairwise evaluation using Multiple Choice Prompting"), verbatim
+# up to line breaks, which the figure does not preserve.
+MCP_TEMPLATE = (
+    "You will be given an input text from a conversation. You will then be given two paraphrase choices "
+    "(1 or 2) for this input text. Choose the better paraphrase, based on how humorous and human-like it "
+    "sounds, while staying true to the input text.\n"
+    "Input text: {input}\n"
+    "Paraphrases:\n"
+    "1. {p1}\n"
+    "2. {p2}\n"
+    "{answer_format}"
+)
+# "reason": the paper's format (a short reason, then the answer); "direct": one token, for logprob judges.
+ANSWER_FORMATS = {
+    "reason": "Format your answer in this way - 'Reason: A reason for your answer which is maximum 15 to 20 "
+    "words long.\n'Answer: Your choice of 1 or 2'",
+    "direct": "Answer with only the number of the better paraphrase: 1 or 2.",
+}
+MAX_TOKENS = {"reason": 96, "direct": 2}
+# Last "Answer: N" wins (a reason may quote a number); a bare "1"/"2" reply also counts.
+ANSWER_RE = re.compile(r"answer\W{0,3}\s*(?:is\s*)?(?:paraphrase\s*)?[\"'(\[]?\s*([12])\b", re.IGNORECASE)
+BARE_ANSWER_RE = re.compile(r"^\W*([12])\W*$")
+PARSER_VERSION = "1"
+RETRY_TEMPERATURE = 0.7  # a greedy judge repeats an unparseable answer; a retry samples instead
+TOP_LOGPROBS = 20
+
+# models.md §6b: contrastive likelihood ("PMI") between a humorous and a literal framing.
+CLOZE_FUNNY_CONTEXT = "Sentence: {input}\nA hilarious, witty rewrite of this sentence:"
+CLOZE_PLAIN_CONTEXT = "Sentence: {input}\nA plain, literal rewrite of this sentence:"
+
+
+class LikelihoodScorer(Protocol):
+    async def continuation_logprobs(self, pairs: list[tuple[str, str]]) -> list[float]: ...
+
+
+class JudgeCapabilityError(ValueError):
+    """The bound judge cannot do what the chosen arbiter needs."""
+
+
+@dataclass
+class OrderVerdict:
+    """One judgment of (slot 1, slot 2). choice: 1, 2, 0 (exact tie) or None (invalid)."""
+
+    choice: int | None
+    p_first: float | None
+    source: Literal["logprobs", "text", "likelihood", "invalid"]
+    raw: str
+    attempts: int = 1
+
+
+def mcp_prompt(input_text: str, first: str, second: str, mode: str = "reason") -> str:
+    return MCP_TEMPLATE.format(input=input_text, p1=first, p2=second, answer_format=ANSWER_FORMATS[mode])
+
+
+def parse_answer(text: str) -> int | None:
+    """The judge's choice from its text: the last 'Answer: N', else a bare '1'/'2' reply."""
+    found = ANSWER_RE.findall(text)
+    if found:
+        return int(found[-1])
+    bare = BARE_ANSWER_RE.match(text.strip())
+    return int(bare.group(1)) if bare else None
+
+
+def answer_probability(output: ModelOutput) -> float | None:
+    """P(slot 1) from the logprobs at the last generated '1'/'2' token, renormalised over {1, 2}."""
+    choice = output.choices[0] if output.choices else None
+    if choice is None or choice.logprobs is None:
+        return None
+    for entry in reversed(choice.logprobs.content):
+        if entry.token.strip() not in ("1", "2"):
+            continue
+        mass = {"1": 0.0, "2": 0.0}
+        alternatives = entry.top_logprobs or []
+        for alt in alternatives:
+            key = alt.token.strip()
+            if key in mass:
+                mass[key] += math.exp(alt.logprob)
+        if not alternatives:
+            mass[entry.token.strip()] += math.exp(entry.logprob)
+        total = mass["1"] + mass["2"]
+        return mass["1"] / total if total > 0 else None
+    return None
+
+
+async def judge_mcp(
+    judge: Model,
+    input_text: str,
+    first: str,
+    second: str,
+    mode: Literal["reason", "direct"] = "reason",
+    max_retries: int = 2,
+    cache: bool = True,
+) -> OrderVerdict:
+    """One MCP judgment; retried up to `max_retries` times when unparseable, then invalid."""
+    prompt = mcp_prompt(input_text, first, second, mode)
+    texts = []
+    for attempt in range(1, max_retries + 2):
+        config = GenerateConfig(
+            temperature=0.0 if attempt == 1 else RETRY_TEMPERATURE,
+            max_tokens=MAX_TOKENS[mode],
+            logprobs=True,
+            top_logprobs=TOP_LOGPROBS,
+        )
+        use_cache: Any = CachePolicy(expiry=None, per_epoch=False) if (cache and attempt == 1) else False
+        output = await judge.generate(prompt, config=config, cache=use_cache)
+        texts.append(output.completion)
+        choice = parse_answer(output.completion)
+        if choice is None:
+            continue
+        p_first = answer_probability(output)
+        if p_first is not None:
+            return OrderVerdict(choice, p_first, "logprobs", output.completion, attempt)
+        return OrderVerdict(choice, 1.0 if choice == 1 else 0.0, "text", output.completion, attempt)
+    return OrderVerdict(None, None, "invalid", "\n---\n".join(texts), max_retries + 1)
+
+
+def likelihood_api(judge: Model) -> LikelihoodScorer:
+    """The judge's likelihood interface, or a clear error naming the fix."""
+    api = judge.api
+    if not callable(getattr(api, "continuation_logprobs", None)):
+        raise JudgeCapabilityError(
+            f"the cloze arbiter needs a judge that scores continuations, and '{judge}' cannot; "
+            "bind a local model (--model-role grader=local/smollm2-135m or grader=hf-folder/PATH) "
+            "or use the MCP judge (-T arbiter=mcp)"
+        )
+    return api  # type: ignore[return-value]
+
+
+async def cloze_humor_scores(scorer: LikelihoodScorer, input_text: str, candidates: list[str]) -> list[float]:
+    """s(c) = log p(c | funny framing) - log p(c | literal framing), per candidate, in one batch."""
+    funny = CLOZE_FUNNY_CONTEXT.format(input=input_text)
+    plain = CLOZE_PLAIN_CONTEXT.format(input=input_text)
+    pairs = [(context, " " + c.strip()) for c in candidates for context in (funny, plain)]
+    logprobs = await scorer.continuation_logprobs(pairs)
+    return [logprobs[2 * i] - logprobs[2 * i + 1] for i in range(len(candidates))]
+
+
+def cloze_preference(score_first: float, score_second: float, temperature: float = 1.0) -> OrderVerdict:
+    """P(first funnier) = sigmoid((s1 - s2) / T); T is uncalibrated (1.0) unless set."""
+    delta = (score_first - score_second) / temperature
+    p_first = 1.0 / (1.0 + math.exp(-max(min(delta, 60.0), -60.0)))
+    choice = 0 if score_first == score_second else (1 if delta > 0 else 2)
+    return OrderVerdict(choice, p_first, "likelihood", f"s1={score_first:.3f} s2={score_second:.3f}")

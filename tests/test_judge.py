@@ -1,0 +1,105 @@
+"""The MCP prompt, verdict parsing, logprob probabilities, bounded retries and the cloze preference."""
+
+import asyncio
+import math
+
+import pytest
+from inspect_ai.model import Logprob, Logprobs, TopLogprob, get_model
+
+from conftest import model_output
+from scorers.judge import (
+    JudgeCapabilityError,
+    answer_probability,
+    cloze_preference,
+    judge_mcp,
+    likelihood_api,
+    mcp_prompt,
+    parse_answer,
+)
+
+
+def test_prompt_is_the_papers_appendix_c_text():
+    prompt = mcp_prompt("I lost my keys.", "A", "B")
+    assert prompt.startswith("You will be given an input text from a conversation.")
+    assert "Choose the better paraphrase, based on how humorous and human-like it sounds, while staying true to the input text." in prompt
+    assert "Input text: I lost my keys.\nParaphrases:\n1. A\n2. B\n" in prompt
+    assert "'Answer: Your choice of 1 or 2'" in prompt
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Reason: the first is a pun.\nAnswer: 1", 1),
+        ("Reason: 1 is flat, 2 has a twist. Answer: 2", 2),
+        ("Answer: '2'", 2),
+        ("Reason: better timing\nAnswer: Paraphrase 1", 1),
+        ("answer - 2", 2),
+        ("2", 2),
+        (" 1.", 1),
+        ("Answer: 1 ... on second thought, Answer: 2", 2),  # the last answer wins
+        ("Both are great.", None),
+        ("Answer: Your choice of 1 or 2", None),
+        ("Reason: paraphrase 1 is funnier", None),  # a reason without an answer is not a verdict
+    ],
+)
+def test_parse_answer(text, expected):
+    assert parse_answer(text) == expected
+
+
+def _with_logprobs(text, entries):
+    out = model_output(text)
+    out.choices[0].logprobs = Logprobs(content=entries)
+    return out
+
+
+def test_answer_probability_renormalises_over_one_and_two():
+    top = [TopLogprob(token=" 1", logprob=math.log(0.6)), TopLogprob(token="2", logprob=math.log(0.2)),
+           TopLogprob(token=" I", logprob=math.log(0.1))]
+    out = _with_logprobs("Answer: 1", [Logprob(token="Answer", logprob=0.0), Logprob(token=" 1", logprob=math.log(0.6), top_logprobs=top)])
+    assert answer_probability(out) == pytest.approx(0.75)
+
+
+def test_answer_probability_absent_without_logprobs():
+    assert answer_probability(model_output("Answer: 1")) is None
+
+
+def test_cloze_preference_is_a_sigmoid_of_the_contrast():
+    v = cloze_preference(2.0, 1.0, temperature=1.0)
+    assert v.choice == 1 and v.p_first == pytest.approx(1 / (1 + math.exp(-1)))
+    assert cloze_preference(1.0, 2.0).choice == 2
+    tie = cloze_preference(1.5, 1.5)
+    assert tie.choice == 0 and tie.p_first == 0.5
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def test_flaky_judge_is_retried_then_parsed():
+    judge = get_model("scripted/judge-flaky")
+    v = _run(judge_mcp(judge, "I lost my keys.", "short", "a much longer one", max_retries=2, cache=False))
+    assert v.choice == 2 and v.attempts == 2 and v.source == "logprobs"
+
+
+def test_unparseable_judge_becomes_invalid_after_bounded_retries():
+    judge = get_model("scripted/judge-garbage")
+    v = _run(judge_mcp(judge, "I lost my keys.", "a", "b", max_retries=2, cache=False))
+    assert v.choice is None and v.p_first is None and v.source == "invalid" and v.attempts == 3
+    assert judge.api.calls[mcp_prompt("I lost my keys.", "a", "b")] == 3
+
+
+def test_logprob_judge_gives_probabilities():
+    judge = get_model("scripted/judge-longer")
+    v = _run(judge_mcp(judge, "x", "short", "much longer", cache=False))
+    assert v.source == "logprobs" and v.choice == 2 and v.p_first == pytest.approx(0.1)
+
+
+def test_mockllm_text_judge_without_logprobs():
+    judge = get_model("mockllm/model", custom_outputs=lambda *a: model_output("Reason: the pun lands.\nAnswer: 1"))
+    v = _run(judge_mcp(judge, "x", "a", "b", cache=False))
+    assert (v.choice, v.p_first, v.source) == (1, 1.0, "text")
+
+
+def test_cloze_needs_a_likelihood_judge():
+    with pytest.raises(JudgeCapabilityError, match="local/smollm2-135m"):
+        likelihood_api(get_model("scripted/judge"))
