@@ -1,0 +1,98 @@
+"""`humor-bench`: set-up and diagnostics around the Inspect task (`inspect eval benchmark/humor_wtr.py` runs it).
+
+Each command is a thin call into a module; errors print one line that names the fix, exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+RESULTS_DIR = Path("results")
+
+
+class _FriendlyGroup(click.Group):
+    """Turn our validation errors into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        from benchmark.models.checkpoint import CheckpointError
+        from benchmark.suites import SuiteError
+        from scorers.judge import JudgeCapabilityError
+
+        try:
+            return super().invoke(ctx)
+        except (SuiteError, CheckpointError, JudgeCapabilityError, FileNotFoundError, ValueError, RuntimeError) as ex:
+            click.echo(f"humor-bench: error: {ex}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_FriendlyGroup)
+def main() -> None:
+    """Humor distillation benchmark (Ravi et al., ACL 2024) on Inspect AI."""
+
+
+@main.command()
+@click.option("--model", "alias", default="smollm2-135m", show_default=True, help="embedded model alias")
+def prepare(alias: str) -> None:
+    """Convert the embedded GGUF model once to a cached safetensors folder."""
+    from benchmark.models.embedded import ensure_converted
+
+    start = time.monotonic()
+    folder = ensure_converted(alias)
+    click.echo(f"{alias}: {folder} ({time.monotonic() - start:.1f}s)")
+
+
+@main.command()
+def suites() -> None:
+    """List the suites and splits, validating every line."""
+    from benchmark.suites import SUITE_DESCRIPTIONS, SUITES, load_suite
+
+    for suite, splits in SUITES.items():
+        counts = ", ".join(f"{split}={len(load_suite(suite, split))}" for split in splits)
+        click.echo(f"{suite:4} {counts:32} {SUITE_DESCRIPTIONS[suite]}")
+
+
+@main.command("cloze-signal")
+@click.option("--suite", default="id", show_default=True)
+@click.option("--split", default="test", show_default=True)
+@click.option("--judge", default="local/smollm2-135m", show_default=True, help="a model that scores continuations")
+@click.option("--limit", type=int, default=None, help="first N items only")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output (default results/cloze_signal_<suite>.json)")
+def cloze_signal(suite: str, split: str, judge: str, limit: int | None, out: Path | None) -> None:
+    """Does the cloze judge prefer each reference to a verbatim copy of the input?"""
+    from benchmark.diagnostics import reference_vs_copy, write_json
+    from benchmark.suites import load_suite
+
+    items = load_suite(suite, split)[:limit]
+    report = {"suite": suite, "split": split, **reference_vs_copy(items, judge)}
+    path = write_json(report, out or RESULTS_DIR / f"cloze_signal_{suite}.json")
+    click.echo(
+        f"{suite}/{split}: reference beats input copy in {report['chosen_reference_beats_copy']:.1%} of "
+        f"{report['n_items']} items (all three references: {report['all_three_references_beat_copy']:.1%}; "
+        f"per reference: {report['reference_beats_copy_per_reference']:.1%}) in {report['seconds']}s -> {path}"
+    )
+
+
+@main.command("build-inputs")
+@click.argument("source", type=click.Choice(["empathetic_dialogues", "samsum"]))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL of {id, input, metadata}")
+@click.option("--split", default="test", show_default=True)
+@click.option("--local", "local_path", type=click.Path(path_type=Path), default=None, help="a raw local copy instead of the hub")
+@click.option("-n", "n", type=int, default=None, help="sample this many (seeded)")
+@click.option("--seed", type=int, default=0, show_default=True)
+def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n: int | None, seed: int) -> None:
+    """Extract paper-faithful literal inputs from EmpatheticDialogues or SAMSum (references are authored separately)."""
+    from benchmark import builders
+
+    records = builders.load_local(source, local_path) if local_path else builders.load_source(source, split)
+    extract = builders.empathetic_inputs if source == "empathetic_dialogues" else builders.samsum_inputs
+    items = extract(records, n=n, seed=seed)
+    builders.write_inputs_jsonl(items, out)
+    click.echo(f"{len(items)} inputs from {source} -> {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

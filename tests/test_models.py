@@ -1,0 +1,94 @@
+"""Checkpoint folders: safety checks with one-line fixes, and the hf-folder provider on tiny real models."""
+
+import asyncio
+import json
+
+import pytest
+from inspect_ai.model import GenerateConfig, get_model
+
+from benchmark.models.checkpoint import CheckpointError, load_checkpoint, validate_checkpoint_dir
+from conftest import save_tiny_causal, save_tiny_seq2seq
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist; pass a folder that holds config.json"):
+        validate_checkpoint_dir(tmp_path / "nope")
+
+
+def test_pickle_only_weights_are_refused_with_the_conversion(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"\x80\x04")
+    with pytest.raises(CheckpointError, match=r"only pickle weights \(pytorch_model.bin\).*safe_serialization=True"):
+        validate_checkpoint_dir(tmp_path)
+    assert validate_checkpoint_dir(tmp_path, allow_pickle=True) == tmp_path
+
+
+def test_remote_code_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "x.Y"}}))
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(CheckpointError, match="needs remote code"):
+        validate_checkpoint_dir(tmp_path)
+
+
+def test_folder_without_config(tmp_path):
+    with pytest.raises(CheckpointError, match="has no config.json"):
+        validate_checkpoint_dir(tmp_path)
+
+
+def test_provider_reports_a_missing_checkpoint_at_model_creation(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        get_model(f"hf-folder/{tmp_path / 'missing'}")
+
+
+@pytest.fixture(scope="module")
+def tiny_causal(tmp_path_factory, embedded_dir):
+    return save_tiny_causal(tmp_path_factory.mktemp("tiny_causal"), embedded_dir)
+
+
+@pytest.fixture(scope="module")
+def tiny_seq2seq(tmp_path_factory, embedded_dir):
+    return save_tiny_seq2seq(tmp_path_factory.mktemp("tiny_bart"), embedded_dir)
+
+
+def test_batched_generation_matches_one_at_a_time(tiny_causal):
+    from benchmark.models.checkpoint import GenerationSettings
+
+    ckpt = load_checkpoint(tiny_causal)
+    prompts = [ckpt.render_chat([{"role": "user", "content": t}]) for t in ("I lost my keys.", "The bus was late again today.")]
+    settings = GenerationSettings(max_new_tokens=6, repetition_penalty=1.0)
+    batched = [g.text for g in ckpt.generate(prompts, settings)]
+    single = [ckpt.generate([p], settings)[0].text for p in prompts]
+    assert batched == single
+
+
+def test_continuation_logprobs_match_a_full_forward_pass(tiny_causal):
+    import torch
+
+    ckpt = load_checkpoint(tiny_causal)
+    pairs = [("Sentence: hi\nA rewrite:", " hello there"), ("Ctx", " a much longer continuation here")]
+    scores = ckpt.continuation_logprobs(pairs, batch_size=2)
+    tok = ckpt.tokenizer
+    for (context, continuation), score in zip(pairs, scores):
+        ids = tok(context + continuation, add_special_tokens=False)["input_ids"]
+        n = len(tok(context, add_special_tokens=False)["input_ids"])
+        with torch.inference_mode():
+            logp = torch.log_softmax(ckpt.model(torch.tensor([ids])).logits[0].float(), -1)
+        expected = sum(float(logp[j - 1, ids[j]]) for j in range(n, len(ids)))
+        assert score == pytest.approx(expected, abs=1e-4)
+
+
+def test_hf_folder_provider_generates_with_usage_and_logprobs(tiny_causal):
+    model = get_model(f"hf-folder/{tiny_causal}")
+    out = asyncio.run(model.generate("Say something.", config=GenerateConfig(max_tokens=4, logprobs=True, top_logprobs=3)))
+    assert out.usage.output_tokens <= 4 and out.usage.input_tokens > 0
+    assert out.choices[0].logprobs is not None and len(out.choices[0].logprobs.content[0].top_logprobs) == 3
+    assert model.api.prefers_raw_input is False
+
+
+def test_seq2seq_checkpoint_takes_raw_input_and_scores(tiny_seq2seq):
+    model = get_model(f"hf-folder/{tiny_seq2seq}")
+    assert model.api.prefers_raw_input is True
+    out = asyncio.run(model.generate("I lost my keys.", config=GenerateConfig(max_tokens=4)))
+    assert isinstance(out.completion, str)
+    [score] = asyncio.run(model.api.continuation_logprobs([("I lost my keys.", " my keys eloped")]))
+    assert score < 0
