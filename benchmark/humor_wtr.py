@@ -35,6 +35,8 @@ def humor_wtr(
     max_retries: int = 2,
     cloze_temperature: float = 1.0,
     judge_cache: bool = True,
+    judges: str | list[str] = "grader",
+    tie_check: bool = True,
     prompt_style: Literal["auto", "chat", "raw"] = "auto",
     temperature: float = 0.0,
     top_p: float = 1.0,
@@ -51,7 +53,7 @@ def humor_wtr(
     return Task(
         dataset=suite_dataset(suite, split),
         solver=[
-            judge_preflight(arbiter),
+            judge_preflight(arbiter, judges),
             humorous_paraphrase(
                 prompt_style=prompt_style,
                 temperature=temperature,
@@ -69,8 +71,10 @@ def humor_wtr(
             max_retries=max_retries,
             cloze_temperature=cloze_temperature,
             judge_cache=judge_cache,
+            judge_roles=judges,
+            tie_check=tie_check,
         ),
-        model_roles={"grader": EMBEDDED_MODEL},
+        model_roles={"grader": EMBEDDED_MODEL, "tie_check": EMBEDDED_MODEL},
         name=f"humor_wtr_{suite}",
         version=TASK_VERSION,
         metadata={"suite_description": SUITE_DESCRIPTIONS.get(suite, ""), "settings": settings},

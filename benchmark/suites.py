@@ -24,6 +24,8 @@ SUITE_DESCRIPTIONS = {
     "id": "in-domain: literal first-person sentences about experiences and feelings (EmpatheticDialogues style)",
     "ood": "out-of-distribution: short chat lines about plans, logistics and banter (SAMSum style)",
 }
+# Who wrote each suite's references: the judge's self-preference flag compares this with its name.
+TEACHER_FAMILY = {"id": "human", "ood": "human"}
 REQUIRED_KEYS = ("id", "input", "references", "metadata")
 N_REFERENCES = 3
 
@@ -58,6 +60,8 @@ def parse_item(line: str, where: str) -> SuiteItem:
         record = json.loads(line)
     except json.JSONDecodeError as ex:
         raise SuiteError(f"{where}: not valid JSON ({ex.msg}); fix or remove the line") from None
+    except RecursionError:
+        raise SuiteError(f"{where}: JSON nested too deeply; a suite line is one flat object") from None
     if not isinstance(record, dict):
         raise SuiteError(f"{where}: expected a JSON object with keys {', '.join(REQUIRED_KEYS)}")
     missing = [k for k in REQUIRED_KEYS if k not in record]
@@ -93,17 +97,20 @@ def read_items(path: str | Path) -> list[SuiteItem]:
     path = Path(path)
     items: list[SuiteItem] = []
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            item = parse_item(line, f"{path.name} line {number}")
-            if item.id in seen:
-                raise SuiteError(
-                    f"{path.name} line {number}: duplicate id '{item.id}' (first on line {seen[item.id]}); ids must be unique"
-                )
-            seen[item.id] = number
-            items.append(item)
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as ex:
+        raise SuiteError(f"{path.name}: not UTF-8 text (byte {ex.start}); re-save the file as UTF-8") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        item = parse_item(line, f"{path.name} line {number}")
+        if item.id in seen:
+            raise SuiteError(
+                f"{path.name} line {number}: duplicate id '{item.id}' (first on line {seen[item.id]}); ids must be unique"
+            )
+        seen[item.id] = number
+        items.append(item)
     if not items:
         raise SuiteError(f"{path} has no items; a suite file needs one JSON object per line")
     return items
@@ -121,7 +128,13 @@ def suite_dataset(suite: str, split: str = "test", items: list[SuiteItem] | None
             id=item.id,
             input=item.input,
             target=list(item.references),
-            metadata={**item.metadata, "suite": suite, "split": split, "devices": list(item.devices)},
+            metadata={
+                **item.metadata,
+                "suite": suite,
+                "split": split,
+                "devices": list(item.devices),
+                "teacher_family": TEACHER_FAMILY.get(suite),
+            },
         )
         for item in items
     ]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from inspect_ai.model import Model, get_model
-from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, Value, metric, scorer
+from inspect_ai.model import Model, get_model, model_roles
+from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import collect
 
 from . import stats
 from .judge import OrderVerdict, cloze_humor_scores, cloze_preference, judge_mcp, likelihood_api
+from .judge_quality import self_preference_flag
+from .metrics import bias_controlled, judge_diagnostics, panel_report, wtr_report
 
 Arbiter = Literal["auto", "mcp", "cloze"]
 ReferenceChoice = Literal["hash", "first", "all"]
@@ -54,42 +57,72 @@ def _student_view(fwd: OrderVerdict, bwd: OrderVerdict) -> tuple[float, float, f
 
 
 @solver
-def judge_preflight(arbiter: Arbiter = "auto", judge_role: str = "grader") -> Solver:
-    """Fail before the student runs when the judge is unbound or cannot serve the arbiter."""
+def judge_preflight(arbiter: Arbiter = "auto", judge_roles: str | list[str] = "grader") -> Solver:
+    """Fail before the student runs when a judge is unbound or cannot serve the arbiter."""
+    roles = _role_list(judge_roles)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        judge = get_model(role=judge_role, required=True)
-        state.metadata["arbiter"] = resolve_arbiter(arbiter, judge)
-        state.metadata["judge"] = str(judge)
+        for role in roles:
+            judge = get_model(role=role, required=True)
+            resolve_arbiter(arbiter, judge)
         return state
 
     return solve
 
 
-@metric
-def wtr_report(n_boot: int = 2000, seed: int = 0) -> Metric:
-    """Headline WTR with its item-clustered bootstrap CI, per-rule rates and judge diagnostics."""
+def _role_list(judge_roles: str | list[str]) -> list[str]:
+    """'grader,grader_2' or ['grader', 'grader_2'] (-T splits on commas) -> role names."""
+    raw = judge_roles.split(",") if isinstance(judge_roles, str) else judge_roles
+    return [r.strip() for r in raw if r.strip()]
 
-    def compute(scores: list[SampleScore]) -> Value:
-        items = [s.score.as_dict() for s in scores]
-        if not items:
-            return {"wtr": float("nan")}
-        valid = [(i, s.sample_id) for i, s in zip(items, scores) if not np.isnan(i.get("conservative_win", np.nan))]
-        lower, upper = stats.bootstrap_ci(
-            stats.item_wtr_values([i for i, _ in valid]), [sid for _, sid in valid], n_boot=n_boot, seed=seed
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    arbiter: Arbiter = "auto"
+    mcp_mode: Literal["reason", "direct"] = "reason"
+    max_retries: int = 2
+    cloze_temperature: float = 1.0
+    tie_margin: float = stats.SOFT_TIE_MARGIN
+    judge_cache: bool = True
+
+
+async def judge_comparison(
+    judge: Model, method: str, input_text: str, student: str, reference: str, settings: JudgeSettings
+) -> tuple[OrderVerdict, OrderVerdict]:
+    """Both orders of one student-vs-reference comparison: (student in slot 1, student in slot 2)."""
+    if not student:
+        empty = "empty student output: the reference wins without a judge call"
+        return OrderVerdict(2, 0.0, "text", empty), OrderVerdict(1, 1.0, "text", empty)
+    if method == "cloze":
+        s_student, s_ref = await cloze_humor_scores(likelihood_api(judge), input_text, [student, reference])
+        return (
+            cloze_preference(s_student, s_ref, settings.cloze_temperature),
+            cloze_preference(s_ref, s_student, settings.cloze_temperature),
         )
-        report = {"wtr": stats.win_tie_rate(items), "wtr_ci_lower": lower, "wtr_ci_upper": upper}
-        report.update(stats.rule_rates(items))
-        report["position_consistency"] = stats.position_consistency(items)
-        report["first_slot_rate"] = stats.first_slot_rate(items)
-        report["invalid_rate"] = stats.invalid_rate(items)
-        report["n_valid"] = float(len(valid))
-        return report
-
-    return compute
+    fwd, bwd = await collect(
+        judge_mcp(judge, input_text, student, reference, settings.mcp_mode, settings.max_retries, settings.judge_cache),
+        judge_mcp(judge, input_text, reference, student, settings.mcp_mode, settings.max_retries, settings.judge_cache),
+    )
+    return fwd, bwd
 
 
-@scorer(metrics=[wtr_report()])
+def comparison_record(fwd: OrderVerdict, bwd: OrderVerdict, tie_margin: float) -> dict[str, float]:
+    if fwd.choice is None or bwd.choice is None:
+        return stats.invalid_comparison()
+    return stats.reconcile_orders(*_student_view(fwd, bwd), tie_margin=tie_margin)
+
+
+async def absolute_funniness(scorer: object, input_text: str, texts: list[str]) -> list[float]:
+    """Cloze score of each text minus that of a verbatim copy of the input (> 0: funnier than literal)."""
+    copy_score, *scores = await cloze_humor_scores(scorer, input_text, [input_text, *texts])  # type: ignore[arg-type]
+    return [s - copy_score for s in scores]
+
+
+def _verdict_detail(v: OrderVerdict) -> dict:
+    return {"choice": v.choice, "p_first": v.p_first, "source": v.source, "attempts": v.attempts}
+
+
+@scorer(metrics=[wtr_report(), judge_diagnostics(), bias_controlled(), panel_report()])
 def pairwise_humor_judge(
     arbiter: Arbiter = "auto",
     reference: ReferenceChoice = "hash",
@@ -99,56 +132,76 @@ def pairwise_humor_judge(
     cloze_temperature: float = 1.0,
     tie_margin: float = stats.SOFT_TIE_MARGIN,
     judge_cache: bool = True,
-    judge_role: str = "grader",
+    judge_roles: str | list[str] = "grader",
+    tie_check: bool = True,
 ) -> Scorer:
-    """Student vs teacher reference(s), judged in both orders by the model bound to `judge_role`."""
+    """Student vs teacher reference(s), judged in both orders by each model in `judge_roles`.
+
+    The first role is the primary judge (unprefixed values); further roles form a panel and add
+    `<role>:wtr_item`, `<role>:invalid` values and per-order choices in metadata. With `tie_check`,
+    the model bound to role `tie_check` (or a local judge itself) scores each side's absolute
+    funniness against a copy of the input, to tell both-good ties from both-bad ones.
+    """
+    roles = _role_list(judge_roles)
+    settings = JudgeSettings(arbiter, mcp_mode, max_retries, cloze_temperature, tie_margin, judge_cache)
 
     async def score(state: TaskState, target: Target) -> Score:
-        judge = get_model(role=judge_role, required=True)
-        method = resolve_arbiter(arbiter, judge)
+        judges = [get_model(role=role, required=True) for role in roles]
+        methods = [resolve_arbiter(arbiter, judge) for judge in judges]
         student = state.output.completion.strip()
         references = select_references(list(target.target), str(state.sample_id), reference, reference_seed)
-        comparisons, notes, details = [], [], []
-        for ref in references:
-            if not student:
-                empty = "empty student output: the reference wins without a judge call"
-                fwd, bwd = OrderVerdict(2, 0.0, "text", empty), OrderVerdict(1, 1.0, "text", empty)
-            elif method == "cloze":
-                s_student, s_ref = await cloze_humor_scores(likelihood_api(judge), state.input_text, [student, ref])
-                fwd = cloze_preference(s_student, s_ref, cloze_temperature)
-                bwd = cloze_preference(s_ref, s_student, cloze_temperature)
+        input_text = state.input_text
+        value: dict[str, float] = {}
+        details: list[dict] = [{"reference": ref, "len_student": len(student), "len_reference": len(ref)} for ref in references]
+        notes: list[str] = []
+        panel: dict[str, list[dict]] = {}
+        for k, (role, judge, method) in enumerate(zip(roles, judges, methods)):
+            verdicts = [await judge_comparison(judge, method, input_text, student, ref, settings) for ref in references]
+            records = [comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts]
+            item = stats.average_comparisons(records)
+            if k == 0:
+                value.update(item)
+                for detail, record, (fwd, bwd) in zip(details, records, verdicts):
+                    detail.update(fwd=_verdict_detail(fwd), bwd=_verdict_detail(bwd), outcome=stats.outcome_label(record))
+                    notes.append(f"[student first] {fwd.raw}\n[student second] {bwd.raw}")
             else:
-                fwd, bwd = await collect(
-                    judge_mcp(judge, state.input_text, student, ref, mcp_mode, max_retries, judge_cache),
-                    judge_mcp(judge, state.input_text, ref, student, mcp_mode, max_retries, judge_cache),
-                )
-            if fwd.choice is None or bwd.choice is None:
-                comparisons.append(stats.invalid_comparison())
-            else:
-                comparisons.append(stats.reconcile_orders(*_student_view(fwd, bwd), tie_margin=tie_margin))
-            notes.append(f"[student first] {fwd.raw}\n[student second] {bwd.raw}")
-            details.append(
-                {
-                    "reference": ref,
-                    "fwd": {"choice": fwd.choice, "p_first": fwd.p_first, "source": fwd.source, "attempts": fwd.attempts},
-                    "bwd": {"choice": bwd.choice, "p_first": bwd.p_first, "source": bwd.source, "attempts": bwd.attempts},
-                }
-            )
-        value = stats.average_comparisons(comparisons)
+                value[f"{role}:wtr_item"] = item["conservative_win"] + item["conservative_tie"]
+                value[f"{role}:invalid"] = item["invalid"]
+                panel[role] = [{"fwd": fwd.choice, "bwd": bwd.choice} for fwd, bwd in verdicts]
         value["len_student"] = float(len(student))
         value["len_reference"] = float(np.mean([len(r) for r in references]))
+        value["self_preference"] = float(
+            any(self_preference_flag(str(j), state.metadata.get("teacher_family")) for j in judges)
+        )
+        checker = _tie_checker(judges[0]) if tie_check else None
+        if checker is not None and student:
+            student_abs, *ref_abs = await absolute_funniness(checker, input_text, [student, *references])
+            for detail, r_abs in zip(details, ref_abs):
+                detail.update(student_abs=student_abs, reference_abs=r_abs)
         return Score(
             value=value,
             answer=student,
             explanation="\n\n".join(notes),
             metadata={
-                "judge": str(judge),
-                "arbiter": method,
-                "mcp_mode": mcp_mode if method == "mcp" else None,
+                "judge": str(judges[0]),
+                "arbiter": methods[0],
+                "judges": {role: str(j) for role, j in zip(roles, judges)},
+                "mcp_mode": mcp_mode if "mcp" in methods else None,
                 "reference_choice": reference,
                 "comparisons": details,
+                "panel": panel,
                 "raw_output": state.metadata.get("raw_output"),
             },
         )
 
     return score
+
+
+def _tie_checker(judge: Model) -> object | None:
+    """The likelihood model for absolute funniness: role `tie_check` if bound, else a local judge, else none."""
+    bound = model_roles().get("tie_check")
+    for candidate in ([bound] if bound is not None else []) + [judge]:
+        model = candidate[0] if isinstance(candidate, list) else candidate
+        if callable(getattr(model.api, "continuation_logprobs", None)):
+            return model.api
+    return None

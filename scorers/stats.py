@@ -57,6 +57,13 @@ def reconcile_orders(
     return values
 
 
+def outcome_label(record: dict[str, float]) -> str | None:
+    """'win' | 'tie' | 'loss' under the conservative rule, or None for an invalid comparison."""
+    if record["invalid"]:
+        return None
+    return next(o for o in OUTCOMES if record[f"conservative_{o}"] == 1.0)
+
+
 def invalid_comparison() -> dict[str, float]:
     """The record of a comparison whose verdict was unusable: NaN everywhere but `invalid`."""
     keys = reconcile_orders(1, 1, 1, 1).keys()
