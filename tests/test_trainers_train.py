@@ -1,0 +1,273 @@
+"""Trainers on a tiny random Llama with the real tokenizer: two steps each, the BRIO loss on a real model,
+the whole recipe graph with reuse and crash-resume, the CLI, and the reproduction report."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+from conftest import save_tiny_causal
+
+from benchmark.models.checkpoint import GenerationSettings, LoadedCheckpoint, validate_checkpoint_dir
+from trainers import cli, reproduce
+from trainers.brio import BrioCollator, BrioTrainer, brio_examples
+from trainers.checkpoints import MANIFEST, read_manifest, save_student
+from trainers.config import load_config, training_args
+from trainers.recipes import Run, _load
+
+PAIRS = [
+    {"id": "a", "input": "I missed the bus.", "paraphrase": "The bus and I broke up this morning."},
+    {"id": "b", "input": "It rained all day.", "paraphrase": "The sky cried like it lost the lottery."},
+] * 2
+PREFS = [
+    {"id": "a", "prompt": "I missed the bus.", "chosen": "The bus ghosted me.", "rejected": "I missed the bus today.",
+     "p_chosen": 0.8, "reference": "The bus and I broke up."},
+    {"id": "b", "prompt": "It rained all day.", "chosen": "The sky had a long cry.", "rejected": "It rained a lot.",
+     "p_chosen": 0.7, "reference": None},
+] * 2
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, embedded_dir) -> Path:
+    return save_tiny_causal(tmp_path_factory.mktemp("tiny") / "model", embedded_dir)
+
+
+def _write_config(tmp_path: Path, tiny: Path, **sections) -> Path:
+    data = {
+        "run_dir": str(tmp_path / "run"),
+        "base_model": str(tiny),
+        "teacher": {"model": "authored", "limit": 3},
+        "feedback": {"critic": f"hf-folder/{tiny}", "method": "cloze", "k": 3, "max_new_tokens": 8,
+                     "length_ratio": [0.01, 100.0], "limit": 3, "batch_size": 3},
+        "schedule": {"ws_epochs": 1, "ft_epochs": 1, "sd_epochs": 1, "brio_epochs": 2, "dpo_epochs": 2, "feedback_every": 1},
+        "sft": {"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 160},
+        "brio": {"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 160},
+        "dpo": {"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 160},
+        "eval": {"limit": 2, "report": str(tmp_path / "reproduction.md")},
+    }
+    data.update(sections)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+# ---- each trainer: two steps, then a checkpoint the benchmark loads as it is --------------------
+
+
+@pytest.mark.parametrize("kind", ["sft", "brio", "dpo"])
+def test_each_trainer_runs_two_steps_and_saves_a_loadable_checkpoint(tmp_path, tiny, kind):
+    from trainers.dpo import make_dpo_trainer
+    from trainers.sft import make_sft_trainer
+
+    model, tokenizer = _load(tiny)
+    args = training_args(kind, {"max_steps": 2, "per_device_train_batch_size": 2, "logging_steps": 1}, tmp_path / "work", 1, 0)
+    if kind == "sft":
+        trainer = make_sft_trainer(model, tokenizer, PAIRS, args)
+    elif kind == "brio":
+        trainer = BrioTrainer(model, args, PREFS, tokenizer)
+    else:
+        trainer = make_dpo_trainer(model, _load(tiny)[0], tokenizer, PREFS, args)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer.train()
+    assert trainer.state.global_step == 2
+    assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+    assert all(math.isfinite(e["loss"]) for e in trainer.state.log_history if "loss" in e)
+    out = save_student(trainer.model, tokenizer, tmp_path / "student", {"recipe": kind, "steps": 2})
+    validate_checkpoint_dir(out)
+    assert (out / "chat_template.jinja").is_file() and read_manifest(out)["complete"] is True
+    ckpt = LoadedCheckpoint(out)
+    (generation,) = ckpt.generate([ckpt.render_chat([{"role": "user", "content": "hi"}])], GenerationSettings(max_new_tokens=4))
+    assert generation.output_tokens <= 4
+
+
+def test_brio_trainer_loss_matches_a_manual_computation(tmp_path, tiny):
+    """compute_loss on a padded batch equals the formula applied to unpadded per-sequence log-probs."""
+    model, tokenizer = _load(tiny)
+    args = training_args("brio", {"max_steps": 1, "per_device_train_batch_size": 2, "margin": 0.05,
+                                  "mle_weight": 0.3, "rank_weight": 2.0}, tmp_path / "work", 1, 0)
+    trainer = BrioTrainer(model, args, PREFS[:2], tokenizer)
+    collator = BrioCollator(tokenizer, 160)
+    examples = brio_examples(PREFS[:2])
+    model.eval()
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, collator(examples)))
+
+        def seq(prompt, completion):
+            ids, split = collator.encode(prompt, completion)
+            logp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
+            return sum(float(logp[t - 1, ids[t]]) for t in range(split, len(ids))), len(ids) - split
+
+        chosen = [seq(e["prompt"], e["chosen"]) for e in examples]
+        rejected = [seq(e["prompt"], e["rejected"]) for e in examples]
+        mle = [seq(e["prompt"], e["mle_target"]) for e in examples]
+    assert examples[0]["mle_target"] == "The bus and I broke up." and examples[1]["mle_target"] == examples[1]["chosen"]
+    ranking = sum(max(0.0, r / nr - c / nc + 0.05) for (c, nc), (r, nr) in zip(chosen, rejected)) / 2
+    mle_nll = -sum(s for s, _ in mle) / sum(n for _, n in mle)
+    assert loss == pytest.approx(0.3 * mle_nll + 2.0 * ranking, rel=1e-4)
+
+
+def test_brio_collator_masks_the_prompt(tiny):
+    _, tokenizer = _load(tiny)
+    batch = BrioCollator(tokenizer, 160)(brio_examples(PREFS[:1]))
+    assert batch["input_ids"].shape[0] == 3  # chosen, rejected, mle target
+    labels = batch["labels"][0][batch["labels"][0] != -100].tolist()
+    assert tokenizer.decode(labels).startswith("The bus ghosted me.") and tokenizer.eos_token in tokenizer.decode(labels)
+
+
+# ---- the recipes: all stages, manifests, reuse, resume ----------------------------------------
+
+
+def test_all_recipes_on_a_tiny_model_then_reuse(tmp_path, tiny, monkeypatch):
+    cfg = load_config(_write_config(tmp_path, tiny))
+    outputs = Run(cfg, log=lambda m: None).run("all")
+    run_dir = Path(cfg.run_dir)
+    assert set(outputs) == {"teacher", "ft_ws", "ft", "sd", "brio", "dpo", "brio_dpo"}
+    for student in ("ft_ws", "ft", "sd", "brio", "dpo", "brio_dpo"):
+        folder = validate_checkpoint_dir(run_dir / student)
+        manifest = json.loads((folder / MANIFEST).read_text())
+        assert manifest["base_model"] == str(tiny) and manifest["seed"] == 0 and manifest["steps"] == 2
+        assert all(len(d["sha256"]) == 64 for d in manifest["data"].values())
+    dpo = read_manifest(run_dir / "dpo")
+    assert dpo["critic"] == {"model": f"hf-folder/{tiny}", "method": "cloze"}
+    assert dpo["round"] == 2 and dpo["parent"].endswith("dpo-round1") and dpo["reference_model"].endswith("ft_ws")
+    assert dpo["hyperparameters"]["beta"] == 0.1
+    assert read_manifest(run_dir / "brio")["hyperparameters"]["rank_weight"] == 10.0
+    assert read_manifest(run_dir / "brio_dpo")["reference_model"].endswith("brio_t")
+    assert read_manifest(run_dir / "ft")["critic"] is None
+    # feedback is collected once per source checkpoint: ft_ws's serves sd, brio and dpo
+    assert sorted(p.name for p in (run_dir / "feedback").glob("*.jsonl")) == [
+        "brio-round1.jsonl", "brio_dpo-round1.jsonl", "brio_t.jsonl", "dpo-round1.jsonl", "ft_ws.jsonl", "teacher.jsonl"]
+    record = json.loads((run_dir / "feedback" / "ft_ws.jsonl").read_text().splitlines()[0])
+    assert set(record) >= {"prompt", "chosen", "rejected", "p_chosen", "critic", "method", "reference"}
+    timings = json.loads((run_dir / "timings.json").read_text())
+    assert {"teacher", "ft_ws", "dpo", "feedback:ft_ws"} <= set(timings)
+    assert not (run_dir / "_work" / "dpo").exists()
+
+    # a rerun reuses every finished stage; a changed setting retrains only what depends on it
+    monkeypatch.setattr(Run, "_trainer", lambda *a, **k: pytest.fail("nothing should be retrained"))
+    Run(cfg, log=lambda m: None).run("all")
+    monkeypatch.undo()
+    cfg.dpo = {**cfg.dpo, "beta": 0.2}
+    trained = []
+    original = Run._trainer
+    monkeypatch.setattr(Run, "_trainer", lambda self, kind, *a: trained.append(kind) or original(self, kind, *a))
+    Run(cfg, log=lambda m: None).run("dpo")
+    assert trained == ["dpo", "dpo"]  # two feedback rounds, nothing else
+    assert read_manifest(run_dir / "dpo")["hyperparameters"]["beta"] == 0.2
+
+
+def test_an_interrupted_stage_resumes_from_its_last_trainer_checkpoint(tmp_path, tiny, monkeypatch):
+    from transformers import TrainerCallback
+
+    class Crash(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step == 1:
+                raise KeyboardInterrupt("simulated crash after the first checkpoint")
+
+    cfg = load_config(_write_config(tmp_path, tiny, sft={"max_steps": 2, "per_device_train_batch_size": 2, "save_steps": 1}))
+    original = Run._trainer
+
+    def crashing(self, *args):
+        trainer = original(self, *args)
+        trainer.add_callback(Crash())
+        return trainer
+
+    monkeypatch.setattr(Run, "_trainer", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        Run(cfg, log=lambda m: None).run("ft_ws")
+    work = Path(cfg.run_dir) / "_work" / "ft_ws"
+    assert (work / "checkpoint-1").is_dir() and not (Path(cfg.run_dir) / "ft_ws").exists()
+    monkeypatch.undo()
+    messages = []
+    Run(cfg, log=messages.append).run("ft_ws")
+    assert any("resuming from" in m and "checkpoint-1" in m for m in messages)
+    assert read_manifest(Path(cfg.run_dir) / "ft_ws")["steps"] == 2 and not work.exists()
+
+
+# ---- CLI ----------------------------------------------------------------------------------------
+
+
+def test_cli_errors_are_one_line(tmp_path, tiny):
+    runner = CliRunner()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feedback:\n  kk: 6\n")
+    result = runner.invoke(cli.train, ["ft", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"humor-bench: error: unknown config key 'feedback.kk' in {bad}; "
+                                                  + result.output.split("; ", 1)[1].strip()]
+    result = runner.invoke(cli.train, ["fancy", "--config", str(bad)])
+    assert result.exit_code == 2 and "unknown recipe 'fancy'; choose one of: teacher, ft_ws" in result.output
+    missing = _write_config(tmp_path, tmp_path / "no-model")
+    result = runner.invoke(cli.train, ["ft", "--config", str(missing)])
+    assert result.exit_code == 2 and "neither an embedded model" in result.output
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(cli.feedback, ["--checkpoint", str(tiny), "--config", str(_write_config(tmp_path, tiny)),
+                                          "--pairs", str(empty), "--out", str(tmp_path / "p.jsonl")])
+    assert result.exit_code == 2 and "is empty" in result.output
+
+
+def test_cli_teacher_data_and_train(tmp_path, tiny):
+    runner = CliRunner()
+    out = tmp_path / "pairs.jsonl"
+    result = runner.invoke(cli.teacher_data, ["--limit", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "6 pairs from 2/2 inputs (0 refused" in result.output and len(out.read_text().splitlines()) == 6
+    config = _write_config(tmp_path, tiny)
+    result = runner.invoke(cli.train, ["ft-ws", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"ft_ws\t{tmp_path / 'run' / 'ft_ws'}"
+    prefs = tmp_path / "prefs.jsonl"
+    result = runner.invoke(cli.feedback, ["--checkpoint", str(tmp_path / "run" / "ft_ws"), "--config", str(config),
+                                          "--pairs", str(out), "--out", str(prefs)])
+    assert result.exit_code == 0, result.output
+    assert "2 preferences" in result.output and json.loads(prefs.read_text().splitlines()[0])["source"] == "student:ft_ws"
+
+
+# ---- reproduction report ----------------------------------------------------------------------
+
+
+def test_eval_command_is_the_documented_inspect_eval(tmp_path, tiny):
+    cfg = load_config(_write_config(tmp_path, tiny))
+    command = reproduce.eval_command(cfg, "dpo")
+    assert command[:3] == ["inspect", "eval", "benchmark/humor_wtr.py@humor_wtr_id"]
+    assert command[command.index("--model") + 1] == f"hf-folder/{(tmp_path / 'run' / 'dpo').resolve()}"  # outside the repo
+    cfg.run_dir = "runs/x"
+    assert reproduce.eval_command(cfg, "dpo")[4] == "hf-folder/runs/x/dpo"  # inside: relative to the repo root
+    assert command[command.index("--model-role") + 1] == f"grader=hf-folder/{tiny}"
+    assert "arbiter=cloze" in command and command[command.index("--limit") + 1] == "2"
+
+
+def test_report_has_wtr_ci_paired_difference_and_timings(tmp_path, tiny, monkeypatch):
+    cfg = load_config(_write_config(tmp_path, tiny))
+    ids = [f"id-{i:03d}" for i in range(40)]
+    values = {"ft": [1.0 if i % 4 == 0 else 0.0 for i in range(40)], "dpo": [1.0 if i % 4 != 3 else 0.0 for i in range(40)]}
+    monkeypatch.setattr(reproduce, "student_result", lambda path: {
+        "log": str(path), "judge": "hf-folder/x", "model": "m",
+        "metrics": {"wtr": sum(values[path.name]) / 40, "wtr_ci_lower": 0.1, "wtr_ci_upper": 0.4},
+        "values": dict(zip(ids, values[path.name])),
+    })
+    Path(cfg.run_dir).mkdir(parents=True)
+    (Path(cfg.run_dir) / "timings.json").write_text(json.dumps({"ft_ws": {"seconds": 12.0, "steps": 2}}))
+    out = reproduce.write_report(cfg, {"ft": Path("ft"), "dpo": Path("dpo")}, "humor-bench reproduce --config c.yaml")
+    text = out.read_text()
+    assert "| FT | 25.0 | [10.0, 40.0] | (baseline) |" in text
+    assert "| DPO | 75.0 |" in text and "+50.0 [" in text and "| yes |" in text and "60 / 52" in text
+    assert "| ft_ws | 12 | steps=2 |" in text and "humor-bench reproduce --config c.yaml" in text
+
+
+def test_a_student_is_evaluated_with_inspect_and_read_from_its_log(tmp_path, tiny):
+    """One real `inspect eval` on 2 items (tiny student, tiny cloze judge), then the report's reader."""
+    cfg = load_config(_write_config(tmp_path, tiny, eval={"students": ["ft"], "limit": 2}))
+    student = Path(cfg.run_dir) / "ft"
+    save_student(*_load(tiny), student, {"recipe": "ft", "base_model": str(tiny)})
+    logs = reproduce.evaluate(cfg, log=lambda m: None)
+    result = reproduce.student_result(logs["ft"])
+    assert len(result["values"]) == 2 and all(v in (0.0, 0.5, 1.0) or math.isnan(v) for v in result["values"].values())
+    assert "wtr" in result["metrics"] and result["judge"] == f"hf-folder/{tiny}"
+    assert "eval:ft" in json.loads((Path(cfg.run_dir) / "timings.json").read_text())
