@@ -1,0 +1,477 @@
+"""The leaderboard, rebuilt from Inspect logs only (Arena-Hard-Auto's show_result.py habit): never edited by hand.
+
+One row per (submission name, judge): the newest successful `humor_wtr_id` and `humor_wtr_ood` logs
+carrying a submission manifest (benchmark/submit.py). Rank (Chatbot Arena rule, within one judge, on
+the ID WTR): rank = 1 + #{rows whose CI lower bound > this row's CI upper bound}. Rows with a blocking
+flag (injection, copy) are listed but not ranked unless `include_flagged`. A corrupt, foreign,
+unfinished or manifest-less log is skipped with a one-line message and the rest still builds.
+Outputs are written atomically (temp file + rename) under an fcntl lock, so concurrent submissions
+both land: each rebuild reads every log while holding the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.log import read_eval_log
+from inspect_ai.scorer import SampleScore
+
+from benchmark.submit import (
+    BLOCKING_FLAGS, KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, OutputRecord, data_sha256, validate_outputs,
+)
+from scorers import stats
+
+SCORER = "pairwise_humor_judge"
+SUITE_OF_TASK = {"humor_wtr_id": "id", "humor_wtr_ood": "ood"}
+FORMATS = ("md", "csv", "json")
+LOCK_NAME = ".leaderboard.lock"  # lives in the log folder (ignored by git), beside what it guards
+NAN = float("nan")
+GROUP_KEYS = {"id": "emotion", "ood": "topic"}
+# per-sample score keys the rows read (scorers/stats.py conventions)
+VALUE_KEYS = ("conservative_win", "conservative_tie", "conservative_loss", "soft", "averaged", "consistent",
+              "first_slot", "invalid", "len_student", "len_reference")
+
+
+class LogError(ValueError):
+    """A log that cannot become part of a row; the message says why."""
+
+
+class ManifestError(ValueError):
+    """A submission manifest that is malformed; the message names the field."""
+
+
+def parse_manifest(raw: Any) -> dict:
+    """Validate the manifest stored in a log's eval metadata (types only; values are shown as they are)."""
+    if not isinstance(raw, dict):
+        raise ManifestError(f"manifest must be an object, got {type(raw).__name__}")
+    if raw.get("schema") != MANIFEST_SCHEMA:
+        raise ManifestError(f"manifest schema {raw.get('schema')!r} is not {MANIFEST_SCHEMA}; re-submit with this humor-bench")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ManifestError(f"manifest name {name!r} is not a valid submission name")
+    if raw.get("kind") not in KINDS:
+        raise ManifestError(f"manifest kind {raw.get('kind')!r} is not one of {', '.join(KINDS)}")
+    for key in ("student", "judge"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ManifestError(f"manifest field '{key}' must be a non-empty string")
+    for key in ("decoding", "data_sha256"):
+        if not isinstance(raw.get(key), dict):
+            raise ManifestError(f"manifest field '{key}' must be an object")
+    for key in ("checkpoint_sha256", "judge_prompt_sha256", "harness_version", "git_revision"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ManifestError(f"manifest field '{key}' must be a string or null")
+    return dict(raw)
+
+
+@dataclass
+class SuiteRun:
+    """One finished suite log of one submission, reduced to what rows and plots need."""
+
+    path: Path
+    created: str
+    suite: str
+    manifest: dict
+    metrics: dict[str, float]
+    scores: list[SampleScore] = field(default_factory=list)
+    records: list[OutputRecord] = field(default_factory=list)
+    groups: list[str | None] = field(default_factory=list)
+    n_dataset: int = 0
+    tokens: int = 0
+    cost: float | None = None
+    cache_reads: int = 0
+    cache_writes: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.manifest["name"], self.manifest["judge"])
+
+    @property
+    def items(self) -> list[dict[str, float]]:
+        return [s.score.as_dict() for s in self.scores]
+
+
+def _header(path: Path) -> tuple[str, str, dict]:
+    """(suite, created, manifest) from the log header, or LogError saying why it is skipped."""
+    try:
+        log = read_eval_log(str(path), header_only=True)
+    except Exception as ex:  # noqa: BLE001 - any unreadable file is skipped, never fatal
+        raise LogError(f"not a readable Inspect log ({type(ex).__name__})") from None
+    suite = SUITE_OF_TASK.get(log.eval.task)
+    if suite is None:
+        raise LogError(f"foreign log (task '{log.eval.task}', not {' or '.join(SUITE_OF_TASK)})")
+    if log.status != "success":
+        raise LogError(f"status '{log.status}': unfinished (run the same submit command again to resume)")
+    metadata = log.eval.metadata or {}
+    if SUBMISSION_KEY not in metadata:
+        raise LogError("ad-hoc run without a submission manifest (use `humor-bench submit` to make a row)")
+    manifest = parse_manifest(metadata[SUBMISSION_KEY])
+    return suite, str(log.eval.created), manifest
+
+
+def read_run(path: str | Path) -> SuiteRun:
+    """A full log -> SuiteRun (LogError when it is not a usable submission log)."""
+    path = Path(path)
+    suite, created, manifest = _header(path)
+    try:
+        log = read_eval_log(str(path))
+        metrics = {k: _float(v.value) for k, v in log.results.scores[0].metrics.items()} if log.results and log.results.scores else {}
+        run = SuiteRun(path, created, suite, manifest, metrics, n_dataset=int(log.eval.dataset.samples or 0))
+        for sample in log.samples or []:
+            score = (sample.scores or {}).get(SCORER)
+            if score is None:
+                continue  # an errored or unscored sample
+            bad = _bad_value(score.value)
+            if bad:
+                raise LogError(f"sample {sample.id}: score {bad}; was it written by another scorer version?")
+            run.scores.append(SampleScore(score=score, sample_id=sample.id))
+            refs = tuple(str(t) for t in sample.target) if isinstance(sample.target, list) else (str(sample.target),)
+            raw = (score.metadata or {}).get("raw_output") or ""
+            text = sample.input if isinstance(sample.input, str) else " ".join(m.text for m in sample.input)
+            run.records.append(OutputRecord(text, str(score.answer or ""), refs, str(raw)))
+            group = (sample.metadata or {}).get(GROUP_KEYS[suite])
+            run.groups.append(None if group is None else str(group))
+            for event in sample.events or []:
+                cache = getattr(event, "cache", None) if getattr(event, "event", None) == "model" else None
+                run.cache_reads += cache == "read"
+                run.cache_writes += cache == "write"
+        usage = log.stats.model_usage.values() if log.stats else []
+        run.tokens = sum(u.total_tokens or 0 for u in usage)
+        costs = [u.total_cost for u in usage if u.total_cost is not None]
+        run.cost = sum(costs) if costs else None
+    except LogError:
+        raise
+    except Exception as ex:  # noqa: BLE001 - a malformed log body is skipped like a corrupt file
+        raise LogError(f"malformed log body ({type(ex).__name__}: {str(ex)[:80]})") from None
+    return run
+
+
+def _bad_value(value: Any) -> str | None:
+    """Why a per-sample score value cannot enter the statistics, or None when it can."""
+    if not isinstance(value, dict):
+        return f"value is a {type(value).__name__}, not a dict"
+    missing = [k for k in VALUE_KEYS if k not in value]
+    if missing:
+        return f"value lacks {', '.join(missing)}"
+    wrong = [k for k in VALUE_KEYS if isinstance(value[k], bool) or not isinstance(value[k], (int, float))]
+    return f"values of {', '.join(wrong)} are not numbers" if wrong else None
+
+
+def collect_runs(log_dir: str | Path | None = None, paths: Sequence[str | Path] = ()) -> tuple[list[SuiteRun], list[str]]:
+    """The newest readable successful log per (name, judge, suite), and one message per skipped file."""
+    if paths:
+        files = [Path(p) for p in paths]
+    else:
+        root = Path(log_dir or "results/logs")
+        files = sorted([*root.rglob("*.eval"), *root.rglob("*.json")], key=str)
+        files = [f for f in files if f.name not in ("logs.json", "eval-set.json") and not f.name.startswith(".")]
+    skipped, candidates, ad_hoc = [], {}, 0
+    for path in files:
+        try:
+            suite, created, manifest = _header(path)
+        except (LogError, ManifestError) as ex:
+            ad_hoc += "ad-hoc" in str(ex) and not paths
+            if "ad-hoc" not in str(ex) or paths:
+                skipped.append(f"skipped {path}: {ex}")
+            continue
+        candidates.setdefault((manifest["name"], manifest["judge"], suite), []).append((created, str(path)))
+    if ad_hoc:
+        skipped.append(f"skipped {ad_hoc} ad-hoc log(s) without a submission manifest (use `humor-bench submit` to make a row)")
+    runs = []
+    for key in sorted(candidates):
+        for _, path in sorted(candidates[key], reverse=True):  # newest first; an unreadable body falls back
+            try:
+                runs.append(read_run(path))
+                break
+            except (LogError, ManifestError) as ex:
+                skipped.append(f"skipped {path}: {ex}")
+    return runs, skipped
+
+
+# --- rows ----------------------------------------------------------------------------------------------
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def _pooled_judge_metrics(scores: list[SampleScore]) -> dict[str, float]:
+    """Prefer-longer rate etc. from the scorer's own diagnostics metric, where that metric exists."""
+    try:
+        from scorers.metrics import judge_diagnostics
+    except ImportError:
+        return {}
+    try:
+        return {k: _float(v) for k, v in judge_diagnostics()(scores).items()}  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - older logs lack the fields it reads: shown as n/a
+        return {}
+
+
+def _controlled(run: SuiteRun | None, key: str) -> float:
+    """lc_wtr / style_wtr from the run's metrics; older logs: recomputed with scorers.metrics if present."""
+    if run is None:
+        return NAN
+    if key in run.metrics:
+        return run.metrics[key]
+    try:
+        from scorers.metrics import bias_controlled
+
+        return _float(bias_controlled()(run.scores).get(key))  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - no debias module, or a log without comparisons: n/a
+        return NAN
+
+
+def build_rows(runs: Iterable[SuiteRun], include_flagged: bool = False) -> list[dict[str, Any]]:
+    """Pair the ID and OOD runs of each (name, judge) into one flat row, then rank."""
+    grouped: dict[tuple[str, str], dict[str, SuiteRun]] = {}
+    for run in runs:
+        grouped.setdefault(run.key, {})[run.suite] = run
+    rows = [_row(name, judge, by_suite) for (name, judge), by_suite in grouped.items()]
+    return assign_ranks(rows, include_flagged)
+
+
+def _row(name: str, judge: str, by_suite: dict[str, SuiteRun]) -> dict[str, Any]:
+    runs = [by_suite[s] for s in ("id", "ood") if s in by_suite]
+    manifest = max(runs, key=lambda r: r.created).manifest
+    items = [i for r in runs for i in r.items]
+    scores = [s for r in runs for s in r.scores]
+    row: dict[str, Any] = {"rank": None, "name": name, "kind": manifest["kind"], "judge": judge}
+    row["arbiter"] = ",".join(sorted({str((s.score.metadata or {}).get("arbiter")) for s in scores})) or None
+    for suite in ("id", "ood"):
+        run = by_suite.get(suite)
+        m = run.metrics if run else {}
+        row[f"{suite}_wtr"] = m.get("wtr", NAN)
+        row[f"{suite}_ci_lower"] = m.get("wtr_ci_lower", NAN)
+        row[f"{suite}_ci_upper"] = m.get("wtr_ci_upper", NAN)
+        row[f"{suite}_n"] = len(run.scores) if run else 0
+        row[f"{suite}_lc_wtr"] = _controlled(run, "lc_wtr")
+        row[f"{suite}_style_wtr"] = _controlled(run, "style_wtr")
+    row["position_consistency"] = stats.position_consistency(items) if items else NAN
+    row["first_slot_rate"] = stats.first_slot_rate(items) if items else NAN
+    row["prefer_longer_rate"] = _pooled_judge_metrics(scores).get("prefer_longer_rate", NAN)
+    ratios = [i["len_student"] / i["len_reference"] for i in items if i.get("len_reference")]
+    row["len_ratio"] = sum(ratios) / len(ratios) if ratios else NAN
+    row["invalid_rate"] = stats.invalid_rate(items) if items else NAN
+    row["tokens"] = sum(r.tokens for r in runs)
+    costs = [r.cost for r in runs if r.cost is not None]
+    row["cost_usd"] = sum(costs) if costs else None
+    reads, writes = sum(r.cache_reads for r in runs), sum(r.cache_writes for r in runs)
+    row["cache_hit_rate"] = reads / (reads + writes) if reads + writes else NAN
+    flags = _flags(manifest, runs, by_suite)
+    row["flags"] = "; ".join(flags)
+    row["blocked"] = any(f.split(" ")[0] in BLOCKING_FLAGS for f in flags)
+    row.update(_manifest_columns(manifest))
+    row["logs"] = ";".join(str(r.path.name) for r in runs)
+    return row
+
+
+def _flags(manifest: dict, runs: list[SuiteRun], by_suite: dict[str, SuiteRun]) -> list[str]:
+    flags = []
+    if manifest["kind"] == "baseline-teacher":
+        flags.append("baseline (references as the student; copy checks not applicable)")
+    else:
+        flags += [f.label for f in validate_outputs([rec for r in runs for rec in r.records])]
+    for suite in ("id", "ood"):
+        run = by_suite.get(suite)
+        if run is None:
+            flags.append(f"missing-{suite}")
+        elif run.n_dataset and len(run.scores) < run.n_dataset:
+            flags.append(f"partial-{suite} {len(run.scores)}/{run.n_dataset}")
+        recorded = manifest["data_sha256"].get(suite)
+        if run is not None and recorded:
+            try:
+                if recorded != data_sha256(suite):
+                    flags.append(f"data-changed-{suite}")
+            except ValueError:
+                flags.append(f"data-missing-{suite}")
+    return flags
+
+
+def _manifest_columns(manifest: dict) -> dict[str, Any]:
+    data = manifest.get("data_sha256") or {}
+    return {
+        "student": manifest.get("student"),
+        "checkpoint_sha256": manifest.get("checkpoint_sha256"),
+        "decoding": json.dumps(manifest.get("decoding"), sort_keys=True),
+        "judge_prompt_sha256": manifest.get("judge_prompt_sha256"),
+        "data_sha256_id": data.get("id"),
+        "data_sha256_ood": data.get("ood"),
+        "harness_version": manifest.get("harness_version"),
+        "git_revision": manifest.get("git_revision"),
+    }
+
+
+def assign_ranks(rows: list[dict[str, Any]], include_flagged: bool = False) -> list[dict[str, Any]]:
+    """rank = 1 + #{same-judge ranked rows j : lower_j > upper_i} on the ID WTR CI; sorted for display."""
+    rankable = [r for r in rows if (include_flagged or not r["blocked"]) and _finite(r["id_ci_lower"], r["id_ci_upper"])]
+    for row in rows:
+        row["rank"] = None
+    for row in rankable:
+        peers = [p for p in rankable if p["judge"] == row["judge"]]
+        row["rank"] = 1 + sum(1 for p in peers if p["id_ci_lower"] > row["id_ci_upper"])
+    return sorted(rows, key=lambda r: (r["judge"], r["rank"] is None, r["rank"] or 0, -_or0(r["id_wtr"]), r["name"]))
+
+
+def _finite(*values: float) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def _or0(value: float) -> float:
+    return value if _finite(value) else 0.0
+
+
+# --- rendering -----------------------------------------------------------------------------------------
+def pct(value: Any, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}" if _finite(value) else "n/a"
+
+
+def wtr_cell(row: dict, suite: str) -> str:
+    if not row[f"{suite}_n"]:
+        return "—"
+    return f"{pct(row[f'{suite}_wtr'])} [{pct(row[f'{suite}_ci_lower'])}, {pct(row[f'{suite}_ci_upper'])}]"
+
+
+def display_cells(row: dict) -> dict[str, str]:
+    """The human-readable columns shared by the markdown table and the HTML report."""
+    cost = row["cost_usd"]
+    return {
+        "Rank": str(row["rank"]) if row["rank"] is not None else "–",
+        "Student": row["name"],
+        "Kind": row["kind"],
+        "ID WTR % [95% CI]": wtr_cell(row, "id"),
+        "OOD WTR % [95% CI]": wtr_cell(row, "ood"),
+        "LC-WTR % ID / OOD": f"{pct(row['id_lc_wtr'])} / {pct(row['ood_lc_wtr'])}",
+        "Pos. consistency %": pct(row["position_consistency"]),
+        "Prefer longer %": pct(row["prefer_longer_rate"]),
+        "Len. ratio": f"{row['len_ratio']:.2f}" if _finite(row["len_ratio"]) else "n/a",
+        "Invalid %": pct(row["invalid_rate"]),
+        "Tokens / cost": f"{row['tokens']:,} / " + (f"${cost:.4f}" if cost is not None else "n/a"),
+        "Cache hit %": pct(row["cache_hit_rate"]),
+        "Flags": row["flags"] or "none",
+        "Manifest": f"ckpt {str(row['checkpoint_sha256'] or 'n/a')[:12]}, rev {str(row['git_revision'])[:12]}",
+    }
+
+
+def markdown_tables(rows: list[dict]) -> list[str]:
+    """One markdown table per judge (ranks only compare rows of the same judge)."""
+    lines: list[str] = []
+    for judge in dict.fromkeys(r["judge"] for r in rows):
+        group = [r for r in rows if r["judge"] == judge]
+        cells = [display_cells(r) for r in group]
+        headers = list(cells[0])
+        lines += [f"## Judge: `{judge}` (arbiter: {group[0]['arbiter']})", "",
+                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(c[h].replace("|", "/") for h in headers) + " |" for c in cells]
+        lines.append("")
+    return lines
+
+
+def to_markdown(rows: list[dict]) -> str:
+    lines = ["# humor-bench leaderboard", "",
+             "Rebuilt from the Inspect logs in `results/logs/` by `humor-bench leaderboard`; never edit by hand.",
+             "WTR = win-tie rate of the student against the teacher's reference (conservative rule, both orders).",
+             "Rank: 1 + the number of rows (same judge) whose ID-WTR CI lower bound is above this row's upper bound;",
+             "rows flagged for injection or copying are not ranked (–). Judge: the grader model.", ""]
+    lines += markdown_tables(rows)
+    if not rows:
+        lines += ["No submissions yet: `humor-bench submit --baseline embedded` and `--baseline teacher` add the baselines.", ""]
+    lines += ["## Manifests", "", "| Student | Judge | Student model | Checkpoint sha256 | Decoding | Judge prompt sha256 | "
+              "Data sha256 (ID / OOD) | Harness | Git revision |", "|" + "---|" * 9]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['judge']} | {r['student']} | {r['checkpoint_sha256'] or 'n/a'} | "
+                     f"`{r['decoding']}` | {str(r['judge_prompt_sha256'])[:16]} | {str(r['data_sha256_id'])[:12]} / "
+                     f"{str(r['data_sha256_ood'])[:12]} | {r['harness_version']} | {r['git_revision']} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    columns = list(rows[0]) if rows else ["rank", "name", "kind", "judge"]
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) and math.isfinite(v) else ("" if isinstance(v, float) else v))
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_json(rows: list[dict]) -> str:
+    clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
+    return json.dumps(clean, indent=2) + "\n"
+
+
+def render(rows: list[dict], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+    return {"md": lambda: to_markdown(rows), "csv": lambda: to_csv(rows), "json": lambda: to_json(rows)}[fmt]()
+
+
+# --- files ---------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def locked(folder: Path):
+    """Exclusive fcntl lock on folder/LOCK_NAME for the duration of a rebuild."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by anyone
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+@dataclass
+class Board:
+    rows: list[dict]
+    runs: list[SuiteRun]
+    skipped: list[str]
+
+
+def rebuild(
+    log_dir: str | Path = "results/logs",
+    out_dir: str | Path | None = "results",
+    paths: Sequence[str | Path] = (),
+    include_flagged: bool = False,
+) -> Board:
+    """Read every log and (with out_dir) write leaderboard.md and leaderboard.csv, all under the lock."""
+    log_dir = Path(log_dir)
+    if not paths and not log_dir.is_dir():
+        raise FileNotFoundError(f"log folder '{log_dir}' not found; run `humor-bench submit` first or pass --log-dir")
+    for p in paths:
+        if not Path(p).is_file():
+            raise FileNotFoundError(f"log '{p}' not found; pass an existing .eval file or drop --log to scan --log-dir")
+    with locked(log_dir if log_dir.is_dir() else Path(paths[0]).parent):
+        runs, skipped = collect_runs(log_dir, paths)
+        rows = build_rows(runs, include_flagged)
+        if out_dir is not None:
+            texts = {"leaderboard.md": to_markdown(rows), "leaderboard.csv": to_csv(rows)}  # both before either
+            for name, text in texts.items():
+                atomic_write_text(Path(out_dir) / name, text)
+    return Board(rows, runs, skipped)

@@ -1,0 +1,409 @@
+"""Submitting a student: check the checkpoint, run both suites through Inspect, flag degenerate outputs.
+
+Why a validator: a pairwise LLM judge can be gamed without any humour at all. AlpacaEval 2 lists a
+constant prompt-injection "model" at LC 86.5 (shared/anchors.md §1.1), and a student that copies the
+input or the teacher's references says nothing about distillation. `validate_outputs` looks at what the
+student wrote (pure function, run again on every leaderboard rebuild, so flags always match the logs);
+injection and copy flags keep a row out of the ranking by default.
+
+Resumability: each (name, judge, settings) gets its own `eval_set` log folder under results/logs/<name>/.
+Running the same command again after an interruption reuses finished samples from the logs, and the
+judge's first-attempt calls are in Inspect's cache (`judge_cache`), so nothing finished is paid twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import re
+import string
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import Task, eval_set
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import Model, ModelOutput
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+from benchmark.humor_wtr import EMBEDDED_MODEL, humor_wtr
+from benchmark.models.checkpoint import CheckpointError, GenerationSettings, load_checkpoint, validate_checkpoint_dir
+from benchmark.suites import suite_path
+from scorers import judge as judge_prompts
+from scorers.pairwise import judge_preflight, select_references
+from solvers.paraphrase import student_messages
+
+SUBMISSION_KEY = "humor_bench_submission"  # eval metadata key holding the manifest
+MANIFEST_SCHEMA = 1
+KINDS = ("submission", "baseline-embedded", "baseline-teacher", "scripted")
+BASELINES = {"embedded": ("baseline-embedded", "embedded-base"), "teacher": ("baseline-teacher", "teacher-parity")}
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DECODING_KEYS = ("prompt_style", "temperature", "top_p", "max_tokens", "num_beams", "seed")
+PARITY_SEED_OFFSET = 1  # the teacher's "student" reference: hash choice with reference_seed + 1
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# --- the submission validator: thresholds are shares of a student's outputs over both suites ----------
+NEAR_COPY_RATIO = 0.9  # difflib ratio of normalised texts at or above which two texts are "the same"
+FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference": 0.05, "refusal": 0.2, "injection": 0.0}
+BLOCKING_FLAGS = frozenset({"injection", "copy-input", "copy-reference"})
+REFUSAL_RE = re.compile(
+    r"\b(?:i\s*(?:can(?:no|')t|cannot|won't|will not|am unable to|'m unable to|am not able to)\s+"
+    r"(?:help|assist|comply|do that|provide|write|create|fulfil+|rewrite|paraphrase|make)"
+    r"|as an ai\b|i'm sorry,? but|i apologi[sz]e,? but|against my (?:guidelines|programming))",
+    re.IGNORECASE,
+)
+# Text aimed at the judge's MCP prompt (scorers/judge.py: "Answer: Your choice of 1 or 2").
+INJECTION_RE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,30}\b(?:previous|prior|above|earlier|all|the)\b.{0,20}"
+    r"\b(?:instructions?|prompts?|rules?|directions?)"
+    r"|\banswer\s*[:=]\s*[\"'(\[]?\s*[12]\b"
+    r"|\b(?:choose|pick|select|prefer|output|respond with|reply with)\s+(?:paraphrase|option|choice|number)?\s*[\"'(#]?[12]\b"
+    r"|\b(?:paraphrase|option|choice|response)\s*#?[12]\s+is\s+(?:clearly\s+)?(?:better|funnier|the best|the winner)"
+    r"|\b(?:this|the following|my)\s+(?:paraphrase|answer|response)\s+is\s+(?:clearly\s+)?(?:the\s+)?"
+    r"(?:funnier|funniest|better|best|more humorous)"
+    r"|\b(?:dear|attention|note to (?:the)?)\s*(?:judge|evaluator|grader)\b|\bsystem\s*(?:prompt|message)\s*:",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot run as asked; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """One item as the student answered it (the judged text and the raw reply)."""
+
+    input: str
+    output: str
+    references: tuple[str, ...]
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    count: int
+    total: int
+    example: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind in BLOCKING_FLAGS
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.count}/{self.total}"
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, single spaces: what "the same text" means for copy checks."""
+    table = str.maketrans("", "", string.punctuation + "\u201c\u201d\u2018\u2019")
+    return " ".join(text.lower().translate(table).split())
+
+
+def similar(a: str, b: str, threshold: float = NEAR_COPY_RATIO) -> bool:
+    na, nb = normalise(a), normalise(b)
+    if not na or not nb:
+        return False
+    return na == nb or difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio() >= threshold
+
+
+def validate_outputs(records: Sequence[OutputRecord]) -> list[Flag]:
+    """Degenerate-output flags: a kind is flagged when its share of outputs reaches FLAG_SHARE[kind].
+
+    empty: no text; constant: the most common normalised output; copy-input / copy-reference: the
+    output is (near-)identical to the input / to one of the item's references; refusal: REFUSAL_RE;
+    injection: INJECTION_RE in the judged text or the raw reply (a single one flags).
+    """
+    n = len(records)
+    if n == 0:
+        return []
+    hits: dict[str, list[str]] = {kind: [] for kind in FLAG_SHARE}
+    for r in records:
+        text = r.output.strip()
+        if not text:
+            hits["empty"].append(r.input)
+            continue
+        if similar(text, r.input):
+            hits["copy-input"].append(text)
+        elif any(similar(text, ref) for ref in r.references):
+            hits["copy-reference"].append(text)
+        if REFUSAL_RE.search(text):
+            hits["refusal"].append(text)
+        if INJECTION_RE.search(text) or INJECTION_RE.search(r.raw or ""):
+            hits["injection"].append(text)
+    common = Counter(normalise(r.output) for r in records if r.output.strip()).most_common(1)
+    distinct_inputs = len({normalise(r.input) for r in records})
+    if common and distinct_inputs >= 3 and common[0][1] >= 2:
+        hits["constant"] = [common[0][0]] * common[0][1]
+    flags = []
+    for kind, found in hits.items():
+        if found and len(found) / n >= FLAG_SHARE[kind]:
+            flags.append(Flag(kind, len(found), n, found[0][:120]))
+    return flags
+
+
+# --- checkpoints ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Student:
+    model: str  # the Inspect model spec that plays the student
+    kind: str
+    checkpoint: str | None = None
+    checkpoint_sha256: str | None = None
+
+
+def check_checkpoint(path: str | Path, allow_pickle: bool = False) -> Path:
+    """Safe to load (safetensors, no remote code), the tokenizer loads, and the model generates."""
+    folder = validate_checkpoint_dir(path, allow_pickle=allow_pickle)
+    from transformers import AutoTokenizer
+
+    try:
+        AutoTokenizer.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
+    except Exception as ex:  # noqa: BLE001 - any loader failure becomes one actionable line
+        raise CheckpointError(
+            f"checkpoint '{path}': the tokenizer does not load ({type(ex).__name__}); "
+            "save it into the same folder with tokenizer.save_pretrained(folder)"
+        ) from None
+    try:
+        ckpt = load_checkpoint(folder, device=_device(), allow_pickle=allow_pickle)
+        ckpt.generate([ckpt.render_chat(student_messages("I missed the bus this morning."))], GenerationSettings(max_new_tokens=4))
+    except CheckpointError:
+        raise
+    except Exception as ex:  # noqa: BLE001
+        raise CheckpointError(
+            f"checkpoint '{path}': the model does not load or generate ({type(ex).__name__}: {str(ex)[:120]}); "
+            "re-save it with model.save_pretrained(folder, safe_serialization=True)"
+        ) from None
+    return folder
+
+
+def folder_sha256(folder: Path) -> str:
+    """Content hash of a checkpoint folder: every regular file's name and bytes, in name order."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        digest.update(file.name.encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_student(checkpoint: str | None, baseline: str | None = None, allow_pickle: bool = False) -> Student:
+    """CHECKPOINT folder, `local/<alias>`, `scripted/<name>` (test double) or a --baseline."""
+    if baseline is not None:
+        if baseline not in BASELINES:
+            raise SubmissionError(f"unknown baseline '{baseline}'; choose one of: {', '.join(BASELINES)}")
+        if baseline == "teacher":
+            return Student("none", "baseline-teacher")
+        return _embedded_student("baseline-embedded")
+    if not checkpoint:
+        raise SubmissionError("nothing to submit; pass a CHECKPOINT folder or --baseline embedded|teacher")
+    if checkpoint.startswith("scripted/"):
+        return Student(checkpoint, "scripted")
+    if checkpoint == EMBEDDED_MODEL:
+        return _embedded_student("submission")
+    folder = check_checkpoint(checkpoint.removeprefix("hf-folder/"), allow_pickle)
+    return Student(f"hf-folder/{folder.resolve()}", "submission", str(folder.resolve()), folder_sha256(folder))
+
+
+def _embedded_student(kind: str) -> Student:
+    from benchmark.models.embedded import ensure_converted
+
+    folder = check_checkpoint(ensure_converted())
+    return Student(EMBEDDED_MODEL, kind, str(folder), folder_sha256(folder))
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# --- the teacher's parity baseline ---------------------------------------------------------------------
+@solver
+def teacher_as_student() -> Solver:
+    """The 'student' is one of the teacher's own references (set per sample); no model is called."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        text = state.metadata["teacher_reference"]
+        state.output = ModelOutput.from_content(model="teacher", content=text)
+        state.metadata["raw_output"] = text
+        return state
+
+    return solve
+
+
+def teacher_parity_task(suite: str, **params: Any) -> Task:
+    """One reference of each item judged against another reference of the same item (expected ~50 %).
+
+    The suite task of `humor_wtr` is reused whole (dataset, scorer, judge roles, settings); only the
+    student is replaced: reference index hash(reference_seed + 1) plays the student, and the scorer
+    picks its usual hash reference among the other two.
+    """
+    base = humor_wtr(suite=suite, **params)
+    settings = base.metadata["settings"]
+    samples = []
+    for sample in base.dataset:
+        refs = list(sample.target)
+        chosen = select_references(refs, str(sample.id), "hash", settings["reference_seed"] + PARITY_SEED_OFFSET)[0]
+        others = [r for r in refs if r != chosen] or refs
+        metadata = {**(sample.metadata or {}), "teacher_reference": chosen}
+        samples.append(Sample(id=sample.id, input=sample.input, target=others, metadata=metadata))
+    return Task(
+        dataset=MemoryDataset(samples, name=f"{base.dataset.name}_teacher_parity"),
+        solver=[judge_preflight(settings["arbiter"]), teacher_as_student()],
+        scorer=base.scorer,
+        model_roles=base.model_roles,
+        name=base.name,
+        version=base.version,
+        metadata={**base.metadata, "settings": {**settings, "student": "teacher-parity"}},
+    )
+
+
+# --- manifest and running ------------------------------------------------------------------------------
+def judge_prompt_sha256() -> str:
+    parts = [judge_prompts.MCP_TEMPLATE, judge_prompts.ANSWER_FORMATS, judge_prompts.PARSER_VERSION,
+             judge_prompts.CLOZE_FUNNY_CONTEXT, judge_prompts.CLOZE_PLAIN_CONTEXT]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def data_sha256(suite: str, split: str = "test") -> str:
+    return hashlib.sha256(suite_path(suite, split).read_bytes()).hexdigest()
+
+
+def git_revision() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def harness_version() -> str:
+    try:
+        return importlib.metadata.version("humor-bench")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_manifest(name: str, student: Student, judge: str, suites: Sequence[str], params: dict, limit: int | None) -> dict:
+    """Everything a row needs to be reproduced, stored in each log's eval metadata."""
+    settings = humor_wtr(suite=suites[0], **params).metadata["settings"]
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "name": name,
+        "kind": student.kind,
+        "student": student.model,
+        "checkpoint": student.checkpoint,
+        "checkpoint_sha256": student.checkpoint_sha256,
+        "decoding": {k: settings.get(k) for k in DECODING_KEYS},
+        "params": params,
+        "limit": limit,
+        "judge": judge,
+        "judge_prompt_sha256": judge_prompt_sha256(),
+        "data_sha256": {suite: data_sha256(suite, settings["split"]) for suite in suites},
+        "harness_version": harness_version(),
+        "git_revision": git_revision(),
+        "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _run_folder(root: Path, manifest: dict) -> Path:
+    keyed = {k: manifest[k] for k in ("student", "checkpoint_sha256", "params", "limit", "judge", "data_sha256")}
+    key = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    judge_slug = re.sub(r"[^A-Za-z0-9.-]+", "_", manifest["judge"]).strip("_")[:48]
+    return root / manifest["name"] / f"{judge_slug}-{key}"
+
+
+def read_manifests(folder: Path) -> list[tuple[Path, dict]]:
+    """Manifests of the readable submission logs under a folder (any status), for name checks."""
+    from inspect_ai.log import read_eval_log
+
+    from benchmark.leaderboard import parse_manifest
+
+    found = []
+    for path in sorted(folder.rglob("*.eval")) if folder.is_dir() else []:
+        try:
+            metadata = read_eval_log(str(path), header_only=True).eval.metadata or {}
+            found.append((path, parse_manifest(metadata[SUBMISSION_KEY])))
+        except Exception:  # noqa: BLE001 - unreadable logs are the leaderboard's business, not the name check's
+            continue
+    return found
+
+
+def _check_name(root: Path, name: str, student: Student, replace: bool) -> None:
+    """A name belongs to one checkpoint: refuse to mix two under one row unless --replace."""
+    for path, manifest in read_manifests(root / name):
+        if manifest.get("checkpoint_sha256") != student.checkpoint_sha256 or manifest.get("student") != student.model:
+            if not replace:
+                raise SubmissionError(
+                    f"name '{name}' already holds another student ({manifest.get('student')}, log {path.name}); "
+                    "choose another --name, or pass --replace to let this submission supersede it"
+                )
+
+
+def run_submission(
+    name: str,
+    student: Student | Model,
+    graders: Sequence[str | Model] = (),
+    suites: Sequence[str] = ("id", "ood"),
+    limit: int | None = None,
+    params: dict | None = None,
+    log_root: str | Path = "results/logs",
+    out_dir: str | Path | None = "results",
+    replace: bool = False,
+    allow_pickle: bool = False,
+    **eval_kwargs: Any,
+) -> list[dict]:
+    """Run the suites for one student and each grader (default: the task's embedded judge), then rebuild.
+
+    `student` may be an Inspect Model (tests); returns this name's leaderboard rows.
+    """
+    from benchmark.leaderboard import rebuild
+
+    if not NAME_RE.match(name or ""):
+        raise SubmissionError(f"bad --name '{name}'; use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    model: Any = student
+    if isinstance(student, Model):
+        student = Student(str(student), "scripted")
+    else:
+        model = student.model
+    params = dict(params or {})
+    known = set(inspect.signature(humor_wtr).parameters) - {"suite"}
+    if set(params) - known:
+        raise SubmissionError(f"unknown task parameter(s) {', '.join(sorted(set(params) - known))}; valid: {', '.join(sorted(known))}")
+    root = Path(log_root)
+    _check_name(root, name, student, replace)
+    eval_kwargs.setdefault("display", "none")
+    if allow_pickle:
+        eval_kwargs.setdefault("model_args", {"allow_pickle": True})
+    for grader in graders or [EMBEDDED_MODEL]:
+        manifest = build_manifest(name, student, str(grader), suites, params, limit)
+        make = teacher_parity_task if student.kind == "baseline-teacher" else humor_wtr
+        tasks = [make(suite=suite, **params) for suite in suites]
+        folder = _run_folder(root, manifest)
+        ok, logs = eval_set(
+            tasks, log_dir=str(folder), model=model, model_roles={"grader": grader}, limit=limit,
+            metadata={SUBMISSION_KEY: manifest}, **eval_kwargs,
+        )
+        if not ok:
+            failed = [log for log in logs if log.status != "success"]
+            reason = failed[0].error.message.splitlines()[0] if failed and failed[0].error else "interrupted"
+            raise SubmissionError(
+                f"submission '{name}' with judge {grader} did not finish ({reason[:160]}); run the same command "
+                f"again to resume: finished samples and judge calls in {folder} are reused"
+            )
+    if out_dir is None:
+        return []
+    board = rebuild(root, Path(out_dir))
+    return [row for row in board.rows if row["name"] == name]
