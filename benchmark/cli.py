@@ -94,5 +94,16 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
     click.echo(f"{len(items)} inputs from {source} -> {out}")
 
 
+def _register_commands() -> None:
+    """Commands that live with their concept: the leaderboard and report, and the trainers."""
+    from benchmark.board_cli import leaderboard, report, submit
+    from trainers.cli import COMMANDS
+
+    for command in (submit, leaderboard, report, *COMMANDS):
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -112,8 +112,6 @@ class LoadedCheckpoint:
         import torch
 
         tok = self.tokenizer
-        tok.padding_side = "left"
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=self.is_seq2seq).to(self.device)
         kwargs: dict[str, Any] = dict(
             max_new_tokens=settings.max_new_tokens,
             num_beams=settings.num_beams,
@@ -128,7 +126,9 @@ class LoadedCheckpoint:
                 kwargs["top_k"] = settings.top_k
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        with self.lock, torch.inference_mode():
+        with self.lock, torch.inference_mode():  # the tokenizer's padding side is shared state too
+            tok.padding_side = "left"
+            enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=self.is_seq2seq).to(self.device)
             if settings.seed is not None:
                 torch.manual_seed(settings.seed)
             out = self.model.generate(**enc, **kwargs)
