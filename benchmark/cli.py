@@ -94,6 +94,36 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
     click.echo(f"{len(items)} inputs from {source} -> {out}")
 
 
+@main.command("judge-report")
+@click.option("--grader", required=True, help="any Inspect model, e.g. local/smollm2-135m or openai/gpt-4o")
+@click.option("--method", type=click.Choice(["mcp", "cloze"]), default="mcp", show_default=True)
+@click.option("--mcp-mode", type=click.Choice(["reason", "direct"]), default="reason", show_default=True)
+@click.option("--limit", type=int, default=None, help="first N labeled pairs only")
+def judge_report_command(grader: str, method: str, mcp_mode: str, limit: int | None) -> None:
+    """Table 1 of the paper (Ag-H, Ag-C, PB, LB) plus consistency and fairness for one judge."""
+    from benchmark.diagnostics import write_json
+    from benchmark.judge_report import format_table, judge_report
+
+    report = judge_report(grader, method, mcp_mode, limit)
+    slug = "".join(ch if ch.isalnum() else "_" for ch in f"{grader}_{method}_{mcp_mode if method == 'mcp' else ''}").strip("_")
+    path = write_json(report, RESULTS_DIR / "judge_reports" / f"{slug}.json")
+    click.echo(format_table(report) + f"\n-> {path}")
+
+
+@main.command()
+@click.argument("log_a", type=click.Path(path_type=Path))
+@click.argument("log_b", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True)
+def compare(log_a: Path, log_b: Path, seed: int) -> None:
+    """Paired comparison of two runs on the same items: WTR difference, paired bootstrap CI, exact McNemar."""
+    from benchmark.run_logs import item_wtr_values
+    from scorers.compare import paired_comparison
+
+    a, b = item_wtr_values(log_a), item_wtr_values(log_b)
+    result = paired_comparison(a, b, seed=seed)
+    click.echo(result.summary(log_a.stem, log_b.stem))
+
+
 def _register_commands() -> None:
     """Commands that live with their concept: the leaderboard and report, and the trainers."""
     from benchmark.board_cli import leaderboard, report, submit

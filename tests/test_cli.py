@@ -36,3 +36,40 @@ def test_build_inputs_from_a_local_samsum_copy(tmp_path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines and all(set(line) == {"id", "input", "metadata"} for line in lines)
     assert f"{len(lines)} inputs from samsum" in result.output
+
+
+def test_judge_report_with_a_position_biased_judge_shows_the_bias(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["judge-report", "--grader", "scripted/judge-first", "--limit", "10"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "results" / "judge_reports" / "scripted_judge_first_mcp_reason.json").read_text())
+    assert report["position_consistency"] == 0 and report["pb"] == 1 and report["first_slot_rate"] == 1
+    assert report["preference_fairness"] == -1 and report["ag_h"] == 0.5  # slot 1 is right in exactly one order
+    assert "ag_h" in result.output
+
+
+def test_judge_report_cloze_needs_a_likelihood_judge():
+    result = CliRunner().invoke(main, ["judge-report", "--grader", "scripted/judge", "--method", "cloze"])
+    assert result.exit_code == 2 and "cloze arbiter needs a judge that scores continuations" in result.output
+
+
+def test_compare_unknown_log_is_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "a.eval"), str(tmp_path / "b.eval")])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("humor-bench: error: log") and "not found" in result.output
+
+
+def test_compare_two_scripted_runs(tmp_path):
+    from inspect_ai import eval as inspect_eval
+
+    from benchmark.humor_wtr import humor_wtr
+
+    logs = []
+    for judge in ("scripted/judge-longer", "scripted/judge-shorter"):
+        [log] = inspect_eval(humor_wtr(suite="ood", tie_check=False), model="scripted/student",
+                             model_roles={"grader": judge}, log_dir=str(tmp_path / judge.split("/")[1]),
+                             display="none", limit=8)
+        logs.append(log.location)
+    result = CliRunner().invoke(main, ["compare", *logs])
+    assert result.exit_code == 0, result.output
+    assert "on 8 shared items" in result.output and "McNemar" in result.output

@@ -1,0 +1,32 @@
+"""Per-item values out of an Inspect log of the humor tasks, with clear errors for the wrong file."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from inspect_ai.log import read_eval_log
+
+SCORER = "pairwise_humor_judge"
+
+
+def item_wtr_values(path: str | Path) -> dict[str, float]:
+    """item id -> headline value (conservative win + tie); NaN for an invalid item."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"log '{path}' not found; pass an .eval file from results/logs (see `inspect log list`)")
+    try:
+        log = read_eval_log(str(path))
+    except Exception as ex:  # noqa: BLE001 - any unreadable file gets the same one-line answer
+        raise ValueError(f"'{path}' is not a readable Inspect log ({type(ex).__name__}); pass an .eval file") from None
+    values: dict[str, float] = {}
+    for sample in log.samples or []:
+        score = (sample.scores or {}).get(SCORER)
+        if score is None or not isinstance(score.value, dict):
+            continue
+        v = score.value
+        win, tie = v.get("conservative_win", math.nan), v.get("conservative_tie", math.nan)
+        values[str(sample.id)] = float(win) + float(tie)
+    if not values:
+        raise ValueError(f"'{path}' has no {SCORER} scores; compare logs of benchmark/humor_wtr.py runs")
+    return values
