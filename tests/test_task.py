@@ -125,3 +125,27 @@ def test_cli_smoke_with_embedded_student_name_and_scripted_models(tmp_path):
         assert log.status == "success" and log.eval.model == "scripted/student"
         assert log.eval.model_roles["grader"].model == "scripted/judge"
     assert "wtr_ci_lower" in result.stdout and "position_consistency" in result.stdout
+
+
+def test_judge_panel_reports_each_judge_pooled_wtr_and_alpha(tmp_path):
+    [log] = inspect_eval(
+        humor_wtr(suite="ood", judges="grader,grader_2", tie_check=False), model="scripted/student",
+        model_roles={"grader": "scripted/judge-longer", "grader_2": "scripted/judge-first"},
+        log_dir=str(tmp_path), display="none", limit=6,
+    )
+    assert log.status == "success", log.error
+    m = metrics(log)
+    assert m["wtr_grader_2"] == 1.0  # an always-"1" judge splits every comparison: all ties
+    assert m["wtr_pooled"] == pytest.approx((m["wtr"] + 1.0) / 2)
+    assert -1 <= m["judge_alpha"] < 0.5  # a length judge and a slot-1 judge barely agree
+    assert "preference_fairness" in m and "lc_wtr" in m and "style_wtr" in m
+
+
+def test_tie_check_splits_ties_into_both_good_and_both_bad(tmp_path, embedded_dir):
+    log = run(tmp_path, "scripted/judge-first", suite="ood", limit=4)  # every comparison is a tie
+    m = metrics(log)
+    assert m["tie_unscored"] == 0
+    assert m["tie_both_good_rate"] + m["tie_both_bad_rate"] <= 1
+    sample = read_eval_log(log.location).samples[0]
+    comparison = sample.scores[SCORER].metadata["comparisons"][0]
+    assert isinstance(comparison["student_abs"], float) and isinstance(comparison["reference_abs"], float)
