@@ -12,12 +12,15 @@ prompt has no signal at 135M). The judge and arbiter used are recorded in every 
 """
 
 import inspect
+import os
 from typing import Any, Literal
 
 from inspect_ai import Task, task
 from inspect_ai.log import HeadlineMetric
 
+from benchmark.models.embedded import cache_root
 from benchmark.suites import SUITE_DESCRIPTIONS, suite_dataset
+from scorers.judge_cache import CACHE_FILE
 from scorers.pairwise import judge_preflight, pairwise_humor_judge
 from solvers.paraphrase import humorous_paraphrase
 
@@ -31,10 +34,10 @@ def humor_wtr(
     arbiter: Literal["auto", "mcp", "cloze"] = "auto",
     reference: Literal["hash", "first", "all"] = "hash",
     reference_seed: int = 0,
-    mcp_mode: Literal["reason", "direct"] = "reason",
+    mcp_mode: Literal["auto", "reason", "direct"] = "auto",
     max_retries: int = 2,
     cloze_temperature: float = 1.0,
-    judge_cache: bool = True,
+    judge_cache: bool | str = True,
     judges: str | list[str] = "grader",
     tie_check: bool = True,
     prompt_style: Literal["auto", "chat", "raw"] = "auto",
@@ -47,9 +50,12 @@ def humor_wtr(
     """One suite split; decoding parameters apply to the student, judge settings to the grader role.
 
     Not a @task itself (inspect runs every @task in this file, and the two below cover the suites);
-    the full settings, defaults included, are recorded in the task metadata.
+    the full settings, defaults included, are recorded in the task metadata. judge_cache: true (the
+    verdict cache at default_verdict_cache(), plus Inspect's cache of the judge's calls), false
+    (neither), or the path of a verdict-cache file.
     """
     settings = {k: v for k, v in locals().items()}
+    verdict_cache = None if judge_cache is False else (judge_cache if isinstance(judge_cache, str) else default_verdict_cache())
     return Task(
         dataset=suite_dataset(suite, split),
         solver=[
@@ -70,9 +76,10 @@ def humor_wtr(
             mcp_mode=mcp_mode,
             max_retries=max_retries,
             cloze_temperature=cloze_temperature,
-            judge_cache=judge_cache,
+            judge_cache=judge_cache is not False,
             judge_roles=judges,
             tie_check=tie_check,
+            verdict_cache=verdict_cache,
         ),
         model_roles={"grader": EMBEDDED_MODEL, "tie_check": EMBEDDED_MODEL},
         name=f"humor_wtr_{suite}",
@@ -80,6 +87,11 @@ def humor_wtr(
         metadata={"suite_description": SUITE_DESCRIPTIONS.get(suite, ""), "settings": settings},
         headline_metric=HeadlineMetric(metric="wtr"),
     )
+
+
+def default_verdict_cache() -> str:
+    """$HUMOR_BENCH_JUDGE_CACHE, else judge_cache.sqlite in humor-bench's cache folder."""
+    return os.environ.get("HUMOR_BENCH_JUDGE_CACHE") or str(cache_root() / CACHE_FILE)
 
 
 def _suite_task(suite: str, params: dict[str, Any]) -> Task:

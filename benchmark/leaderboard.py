@@ -90,8 +90,8 @@ class SuiteRun:
     n_dataset: int = 0
     tokens: int = 0
     cost: float | None = None
-    cache_reads: int = 0
-    cache_writes: int = 0
+    requests: int = 0  # student generations + judge requests (MCP attempts, cloze candidates)
+    cached: int = 0  # of those, served from Inspect's cache or the judge verdict cache
 
     @property
     def key(self) -> tuple[str, str]:
@@ -142,10 +142,7 @@ def read_run(path: str | Path) -> SuiteRun:
             run.records.append(OutputRecord(text, str(score.answer or ""), refs, str(raw)))
             group = (sample.metadata or {}).get(GROUP_KEYS[suite])
             run.groups.append(None if group is None else str(group))
-            for event in sample.events or []:
-                cache = getattr(event, "cache", None) if getattr(event, "event", None) == "model" else None
-                run.cache_reads += cache == "read"
-                run.cache_writes += cache == "write"
+            run.requests, run.cached = _count_requests(run.requests, run.cached, sample, score)
         usage = log.stats.model_usage.values() if log.stats else []
         run.tokens = sum(u.total_tokens or 0 for u in usage)
         costs = [u.total_cost for u in usage if u.total_cost is not None]
@@ -155,6 +152,19 @@ def read_run(path: str | Path) -> SuiteRun:
     except Exception as ex:  # noqa: BLE001 - a malformed log body is skipped like a corrupt file
         raise LogError(f"malformed log body ({type(ex).__name__}: {str(ex)[:80]})") from None
     return run
+
+
+def _count_requests(requests: int, cached: int, sample: Any, score: Any) -> tuple[int, int]:
+    """Add one sample's student calls (Inspect model events) and judge requests (the scorer's ledger)."""
+    for event in sample.events or []:
+        if getattr(event, "event", None) == "model" and getattr(event, "role", None) is None:
+            requests += 1
+            cached += getattr(event, "cache", None) == "read"
+    calls = (score.metadata or {}).get("judge_calls") or {}
+    if isinstance(calls, dict):
+        judge_cached, judge_made = int(calls.get("cached", 0)), int(calls.get("made", 0))
+        requests, cached = requests + judge_cached + judge_made, cached + judge_cached
+    return requests, cached
 
 
 def _bad_value(value: Any) -> str | None:
@@ -267,8 +277,8 @@ def _row(name: str, judge: str, by_suite: dict[str, SuiteRun]) -> dict[str, Any]
     row["tokens"] = sum(r.tokens for r in runs)
     costs = [r.cost for r in runs if r.cost is not None]
     row["cost_usd"] = sum(costs) if costs else None
-    reads, writes = sum(r.cache_reads for r in runs), sum(r.cache_writes for r in runs)
-    row["cache_hit_rate"] = reads / (reads + writes) if reads + writes else NAN
+    requests, cached = sum(r.requests for r in runs), sum(r.cached for r in runs)
+    row["cache_hit_rate"] = cached / requests if requests else NAN
     flags = _flags(manifest, runs, by_suite)
     row["flags"] = "; ".join(flags)
     row["blocked"] = any(f.split(" ")[0] in BLOCKING_FLAGS for f in flags)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -26,13 +27,14 @@ MCP_TEMPLATE = (
     "2. {p2}\n"
     "{answer_format}"
 )
-# "reason": the paper's format (a short reason, then the answer); "direct": one token, for logprob judges.
+# "reason": the paper's format (a short reason, then the answer); "direct": one token, for logprob judges;
+# "auto" (judge_mcp): direct where the judge returns logprobs, else reason (see judge_mcp).
 ANSWER_FORMATS = {
     "reason": "Format your answer in this way - 'Reason: A reason for your answer which is maximum 15 to 20 "
     "words long.\n'Answer: Your choice of 1 or 2'",
     "direct": "Answer with only the number of the better paraphrase: 1 or 2.",
 }
-MAX_TOKENS = {"reason": 96, "direct": 2}
+MAX_TOKENS = {"reason": 96, "direct": 1}
 # Last "Answer: N" wins (a reason may quote a number); a bare "1"/"2" reply also counts.
 ANSWER_RE = re.compile(r"answer\W{0,3}\s*(?:is\s*)?(?:paraphrase\s*)?[\"'(\[]?\s*([12])\b", re.IGNORECASE)
 BARE_ANSWER_RE = re.compile(r"^\W*([12])\W*$")
@@ -62,6 +64,8 @@ class OrderVerdict:
     source: Literal["logprobs", "text", "likelihood", "invalid"]
     raw: str
     attempts: int = 1
+    mode: str | None = None  # MCP answer format actually used: "reason" or "direct"
+    cached: bool = False  # served by the judge cache (judge_cache.py), no model call
 
 
 def mcp_prompt(input_text: str, first: str, second: str, mode: str = "reason") -> str:
@@ -77,25 +81,36 @@ def parse_answer(text: str) -> int | None:
     return int(bare.group(1)) if bare else None
 
 
-def answer_probability(output: ModelOutput) -> float | None:
-    """P(slot 1) from the logprobs at the last generated '1'/'2' token, renormalised over {1, 2}."""
+def answer_probability(output: ModelOutput, first_position: bool = False) -> float | None:
+    """P(slot 1) from the logprobs of "1"/"2", renormalised over the two.
+
+    Read at the last generated "1"/"2" token; with `first_position` (direct mode, one decoded
+    token) at the first position even when another token was sampled there, as AlpacaEval's
+    logprob parser does: a digit missing from the top logprobs counts 0, both missing is None.
+    """
     choice = output.choices[0] if output.choices else None
-    if choice is None or choice.logprobs is None:
+    if choice is None or choice.logprobs is None or not choice.logprobs.content:
         return None
-    for entry in reversed(choice.logprobs.content):
-        if entry.token.strip() not in ("1", "2"):
-            continue
+    entries = choice.logprobs.content
+    positions = [e for e in reversed(entries) if e.token.strip() in ("1", "2")]
+    if not positions and first_position:
+        positions = entries[:1]
+    for entry in positions[:1]:
         mass = {"1": 0.0, "2": 0.0}
         alternatives = entry.top_logprobs or []
         for alt in alternatives:
             key = alt.token.strip()
             if key in mass:
                 mass[key] += math.exp(alt.logprob)
-        if not alternatives:
+        if not alternatives and entry.token.strip() in mass:
             mass[entry.token.strip()] += math.exp(entry.logprob)
         total = mass["1"] + mass["2"]
         return mass["1"] / total if total > 0 else None
     return None
+
+
+# Judges (their API objects) seen not to return logprobs: "auto" asks them in the reason format.
+_NO_LOGPROBS: "weakref.WeakSet[object]" = weakref.WeakSet()
 
 
 async def judge_mcp(
@@ -103,11 +118,35 @@ async def judge_mcp(
     input_text: str,
     first: str,
     second: str,
-    mode: Literal["reason", "direct"] = "reason",
+    mode: Literal["auto", "reason", "direct"] = "auto",
     max_retries: int = 2,
     cache: bool = True,
 ) -> OrderVerdict:
-    """One MCP judgment; retried up to `max_retries` times when unparseable, then invalid."""
+    """One MCP judgment; retried up to `max_retries` times when unparseable, then invalid.
+
+    auto: a single-token verdict read from the logprobs of "1"/"2" (two prefills and one decoded
+    token per item, the floor); a judge that returns no logprobs is asked once more, and from then
+    on, in the paper's reason-then-answer format, whose text answer is parsed; a direct answer with
+    no usable digit probabilities is asked again in the reason format before it counts as invalid.
+    """
+    if mode != "auto":
+        return await _judge_mcp_once(judge, input_text, first, second, mode, max_retries, cache)
+    paid = 0
+    if judge.api not in _NO_LOGPROBS:
+        verdict = await _judge_mcp_once(judge, input_text, first, second, "direct", max_retries, cache)
+        if verdict.source == "logprobs":
+            return verdict
+        paid = verdict.attempts
+        if verdict.source == "text":  # answered, but without logprobs: this judge cannot do direct
+            _NO_LOGPROBS.add(judge.api)
+    fallback = await _judge_mcp_once(judge, input_text, first, second, "reason", max_retries, cache)
+    fallback.attempts += paid
+    return fallback
+
+
+async def _judge_mcp_once(
+    judge: Model, input_text: str, first: str, second: str, mode: str, max_retries: int, cache: bool
+) -> OrderVerdict:
     prompt = mcp_prompt(input_text, first, second, mode)
     texts = []
     for attempt in range(1, max_retries + 2):
@@ -121,13 +160,15 @@ async def judge_mcp(
         output = await judge.generate(prompt, config=config, cache=use_cache)
         texts.append(output.completion)
         choice = parse_answer(output.completion)
+        p_first = answer_probability(output, first_position=(mode == "direct"))
+        if choice is None and p_first is not None:  # direct: the digits' probabilities are the answer
+            choice = 0 if p_first == 0.5 else (1 if p_first > 0.5 else 2)
         if choice is None:
             continue
-        p_first = answer_probability(output)
         if p_first is not None:
-            return OrderVerdict(choice, p_first, "logprobs", output.completion, attempt)
-        return OrderVerdict(choice, 1.0 if choice == 1 else 0.0, "text", output.completion, attempt)
-    return OrderVerdict(None, None, "invalid", "\n---\n".join(texts), max_retries + 1)
+            return OrderVerdict(choice, p_first, "logprobs", output.completion, attempt, mode)
+        return OrderVerdict(choice, 1.0 if choice == 1 else 0.0, "text", output.completion, attempt, mode)
+    return OrderVerdict(None, None, "invalid", "\n---\n".join(texts), max_retries + 1, mode)
 
 
 def likelihood_api(judge: Model) -> LikelihoodScorer:

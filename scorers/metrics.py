@@ -138,3 +138,19 @@ def _panel_ratings(scores: list[SampleScore], roles: list[str]) -> list[list[obj
                 for row, cell in enumerate(cells):
                     ratings[row].append(cell[order])
     return ratings
+
+
+@metric
+def judge_cost() -> Metric:
+    """Judge requests this run paid for vs served by the verdict cache (MCP attempts + cloze candidates)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        calls = [(s.score.metadata or {}).get("judge_calls") or {} for s in scores]
+        cached = sum(int(c.get("cached", 0)) for c in calls)
+        made = sum(int(c.get("made", 0)) for c in calls)
+        return {
+            "judge_requests_made": float(made),
+            "judge_cache_hit_rate": cached / (cached + made) if cached + made else float("nan"),
+        }
+
+    return compute

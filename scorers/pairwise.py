@@ -13,9 +13,10 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import collect
 
 from . import stats
-from .judge import OrderVerdict, cloze_humor_scores, cloze_preference, judge_mcp, likelihood_api
+from .judge import OrderVerdict, cloze_preference, likelihood_api
+from .judge_cache import CachedJudge, CallLedger, VerdictStore, open_store
 from .judge_quality import self_preference_flag
-from .metrics import bias_controlled, judge_diagnostics, panel_report, wtr_report
+from .metrics import bias_controlled, judge_cost, judge_diagnostics, panel_report, wtr_report
 
 Arbiter = Literal["auto", "mcp", "cloze"]
 ReferenceChoice = Literal["hash", "first", "all"]
@@ -76,32 +77,41 @@ def _role_list(judge_roles: str | list[str]) -> list[str]:
     return [r.strip() for r in raw if r.strip()]
 
 
+McpMode = Literal["auto", "reason", "direct"]
+
+
 @dataclass(frozen=True)
 class JudgeSettings:
     arbiter: Arbiter = "auto"
-    mcp_mode: Literal["reason", "direct"] = "reason"
+    mcp_mode: McpMode = "auto"
     max_retries: int = 2
     cloze_temperature: float = 1.0
     tie_margin: float = stats.SOFT_TIE_MARGIN
-    judge_cache: bool = True
+    judge_cache: bool = True  # Inspect's cache for the judge's first-attempt calls
 
 
 async def judge_comparison(
-    judge: Model, method: str, input_text: str, student: str, reference: str, settings: JudgeSettings
+    judge: CachedJudge, method: str, student: str, reference: str, settings: JudgeSettings
 ) -> tuple[OrderVerdict, OrderVerdict]:
-    """Both orders of one student-vs-reference comparison: (student in slot 1, student in slot 2)."""
+    """Both orders of one student-vs-reference comparison: (student in slot 1, student in slot 2).
+
+    MCP: the two orders go out together (concurrent calls, batched by local providers; served
+    judges see the shared prompt prefix back to back). Cloze: both candidates under both
+    framings in one batched scoring request, order-free.
+    """
     if not student:
         empty = "empty student output: the reference wins without a judge call"
         return OrderVerdict(2, 0.0, "text", empty), OrderVerdict(1, 1.0, "text", empty)
     if method == "cloze":
-        s_student, s_ref = await cloze_humor_scores(likelihood_api(judge), input_text, [student, reference])
+        s_student, s_ref = await judge.cloze_scores([student, reference])
         return (
             cloze_preference(s_student, s_ref, settings.cloze_temperature),
             cloze_preference(s_ref, s_student, settings.cloze_temperature),
         )
+    mode, retries, cache = settings.mcp_mode, settings.max_retries, settings.judge_cache
     fwd, bwd = await collect(
-        judge_mcp(judge, input_text, student, reference, settings.mcp_mode, settings.max_retries, settings.judge_cache),
-        judge_mcp(judge, input_text, reference, student, settings.mcp_mode, settings.max_retries, settings.judge_cache),
+        judge.mcp(student, reference, "student_first", mode, retries, cache),
+        judge.mcp(reference, student, "student_second", mode, retries, cache),
     )
     return fwd, bwd
 
@@ -112,28 +122,30 @@ def comparison_record(fwd: OrderVerdict, bwd: OrderVerdict, tie_margin: float) -
     return stats.reconcile_orders(*_student_view(fwd, bwd), tie_margin=tie_margin)
 
 
-async def absolute_funniness(scorer: object, input_text: str, texts: list[str]) -> list[float]:
+async def absolute_funniness(checker: CachedJudge, texts: list[str]) -> list[float]:
     """Cloze score of each text minus that of a verbatim copy of the input (> 0: funnier than literal)."""
-    copy_score, *scores = await cloze_humor_scores(scorer, input_text, [input_text, *texts])  # type: ignore[arg-type]
+    copy_score, *scores = await checker.cloze_scores([checker.input_text, *texts])
     return [s - copy_score for s in scores]
 
 
 def _verdict_detail(v: OrderVerdict) -> dict:
-    return {"choice": v.choice, "p_first": v.p_first, "source": v.source, "attempts": v.attempts}
+    return {"choice": v.choice, "p_first": v.p_first, "source": v.source, "attempts": v.attempts,
+            "mode": v.mode, "cached": v.cached}
 
 
-@scorer(metrics=[wtr_report(), judge_diagnostics(), bias_controlled(), panel_report()])
+@scorer(metrics=[wtr_report(), judge_diagnostics(), bias_controlled(), panel_report(), judge_cost()])
 def pairwise_humor_judge(
     arbiter: Arbiter = "auto",
     reference: ReferenceChoice = "hash",
     reference_seed: int = 0,
-    mcp_mode: Literal["reason", "direct"] = "reason",
+    mcp_mode: McpMode = "auto",
     max_retries: int = 2,
     cloze_temperature: float = 1.0,
     tie_margin: float = stats.SOFT_TIE_MARGIN,
     judge_cache: bool = True,
     judge_roles: str | list[str] = "grader",
     tie_check: bool = True,
+    verdict_cache: str | None = None,
 ) -> Scorer:
     """Student vs teacher reference(s), judged in both orders by each model in `judge_roles`.
 
@@ -141,22 +153,27 @@ def pairwise_humor_judge(
     `<role>:wtr_item`, `<role>:invalid` values and per-order choices in metadata. With `tie_check`,
     the model bound to role `tie_check` (or a local judge itself) scores each side's absolute
     funniness against a copy of the input, to tell both-good ties from both-bad ones.
+    `verdict_cache`: path of the content-addressed verdict cache (judge_cache.py), None = off;
+    `judge_cache`: Inspect's cache of the judge's raw first-attempt calls.
     """
     roles = _role_list(judge_roles)
     settings = JudgeSettings(arbiter, mcp_mode, max_retries, cloze_temperature, tie_margin, judge_cache)
+    store: VerdictStore | None = open_store(verdict_cache) if verdict_cache else None
 
     async def score(state: TaskState, target: Target) -> Score:
-        judges = [get_model(role=role, required=True) for role in roles]
-        methods = [resolve_arbiter(arbiter, judge) for judge in judges]
+        models = [get_model(role=role, required=True) for role in roles]
+        methods = [resolve_arbiter(arbiter, model) for model in models]
         student = state.output.completion.strip()
         references = select_references(list(target.target), str(state.sample_id), reference, reference_seed)
-        input_text = state.input_text
+        input_text, item_id = state.input_text, str(state.sample_id)
+        ledger = CallLedger()
+        judges = [CachedJudge(model, store, item_id, input_text, ledger) for model in models]
         value: dict[str, float] = {}
         details: list[dict] = [{"reference": ref, "len_student": len(student), "len_reference": len(ref)} for ref in references]
         notes: list[str] = []
         panel: dict[str, list[dict]] = {}
         for k, (role, judge, method) in enumerate(zip(roles, judges, methods)):
-            verdicts = [await judge_comparison(judge, method, input_text, student, ref, settings) for ref in references]
+            verdicts = [await judge_comparison(judge, method, student, ref, settings) for ref in references]
             records = [comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts]
             item = stats.average_comparisons(records)
             if k == 0:
@@ -171,11 +188,12 @@ def pairwise_humor_judge(
         value["len_student"] = float(len(student))
         value["len_reference"] = float(np.mean([len(r) for r in references]))
         value["self_preference"] = float(
-            any(self_preference_flag(str(j), state.metadata.get("teacher_family")) for j in judges)
+            any(self_preference_flag(str(m), state.metadata.get("teacher_family")) for m in models)
         )
-        checker = _tie_checker(judges[0]) if tie_check else None
+        checker = _tie_checker(models[0]) if tie_check else None
         if checker is not None and student:
-            student_abs, *ref_abs = await absolute_funniness(checker, input_text, [student, *references])
+            cached_checker = CachedJudge(checker, store, item_id, input_text, ledger)
+            student_abs, *ref_abs = await absolute_funniness(cached_checker, [student, *references])
             for detail, r_abs in zip(details, ref_abs):
                 detail.update(student_abs=student_abs, reference_abs=r_abs)
         return Score(
@@ -183,13 +201,14 @@ def pairwise_humor_judge(
             answer=student,
             explanation="\n\n".join(notes),
             metadata={
-                "judge": str(judges[0]),
+                "judge": str(models[0]),
                 "arbiter": methods[0],
-                "judges": {role: str(j) for role, j in zip(roles, judges)},
+                "judges": {role: str(m) for role, m in zip(roles, models)},
                 "mcp_mode": mcp_mode if "mcp" in methods else None,
                 "reference_choice": reference,
                 "comparisons": details,
                 "panel": panel,
+                "judge_calls": ledger.as_dict(),
                 "raw_output": state.metadata.get("raw_output"),
             },
         )
@@ -197,11 +216,11 @@ def pairwise_humor_judge(
     return score
 
 
-def _tie_checker(judge: Model) -> object | None:
+def _tie_checker(judge: Model) -> Model | None:
     """The likelihood model for absolute funniness: role `tie_check` if bound, else a local judge, else none."""
     bound = model_roles().get("tie_check")
     for candidate in ([bound] if bound is not None else []) + [judge]:
         model = candidate[0] if isinstance(candidate, list) else candidate
         if callable(getattr(model.api, "continuation_logprobs", None)):
-            return model.api
+            return model
     return None

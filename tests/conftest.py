@@ -17,6 +17,14 @@ def model_output(text: str) -> ModelOutput:
     return output
 
 
+@pytest.fixture(autouse=True)
+def private_verdict_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own judge verdict cache (CLI subprocesses inherit it), so none sees another's verdicts."""
+    path = tmp_path / "judge_cache.sqlite"
+    monkeypatch.setenv("HUMOR_BENCH_JUDGE_CACHE", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def embedded_dir() -> Path:
     """The converted embedded model (converted once per machine; ~30 s the first time)."""

@@ -8,6 +8,7 @@ from inspect_ai.model import Logprob, Logprobs, TopLogprob, get_model
 
 from conftest import model_output
 from scorers.judge import (
+    ANSWER_FORMATS,
     JudgeCapabilityError,
     answer_probability,
     cloze_preference,
@@ -83,9 +84,42 @@ def test_flaky_judge_is_retried_then_parsed():
 
 def test_unparseable_judge_becomes_invalid_after_bounded_retries():
     judge = get_model("scripted/judge-garbage")
-    v = _run(judge_mcp(judge, "I lost my keys.", "a", "b", max_retries=2, cache=False))
+    v = _run(judge_mcp(judge, "I lost my keys.", "a", "b", "reason", max_retries=2, cache=False))
     assert v.choice is None and v.p_first is None and v.source == "invalid" and v.attempts == 3
     assert judge.api.calls[mcp_prompt("I lost my keys.", "a", "b")] == 3
+
+
+def test_auto_mode_asks_for_one_token_and_reads_its_logprobs():
+    judge = get_model("scripted/judge-longer")
+    v = _run(judge_mcp(judge, "x", "short", "much longer", "auto", cache=False))
+    assert (v.mode, v.source, v.choice, v.attempts) == ("direct", "logprobs", 2, 1)
+    assert judge.api.calls[mcp_prompt("x", "short", "much longer", "direct")] == 1
+    assert judge.api.calls[mcp_prompt("x", "short", "much longer", "reason")] == 0
+
+
+def test_auto_mode_falls_back_to_the_reason_format_for_a_judge_without_logprobs():
+    prompts = []
+
+    def reply(messages, *args):
+        prompts.append(messages[-1].text)
+        return model_output("Reason: the pun lands.\nAnswer: 1")
+
+    judge = get_model("mockllm/model", custom_outputs=reply)
+    first = _run(judge_mcp(judge, "x", "a", "b", "auto", cache=False))
+    second = _run(judge_mcp(judge, "y", "a", "b", "auto", cache=False))
+    assert (first.mode, first.source, first.attempts) == ("reason", "text", 2)  # one direct try, then reason
+    assert (second.mode, second.attempts) == ("reason", 1)  # remembered: no more direct tries
+    assert [p.endswith(ANSWER_FORMATS["direct"]) for p in prompts] == [True, False, False]
+
+
+def test_direct_answer_probability_is_read_at_the_first_position_whatever_was_sampled():
+    top = [TopLogprob(token="The", logprob=math.log(0.5)), TopLogprob(token="2", logprob=math.log(0.3)),
+           TopLogprob(token=" 1", logprob=math.log(0.1))]
+    out = _with_logprobs("The", [Logprob(token="The", logprob=math.log(0.5), top_logprobs=top)])
+    assert answer_probability(out) is None  # no digit was generated
+    assert answer_probability(out, first_position=True) == pytest.approx(0.25)
+    no_digits = _with_logprobs("The", [Logprob(token="The", logprob=0.0, top_logprobs=top[:1])])
+    assert answer_probability(no_digits, first_position=True) is None  # invalid, never a tie
 
 
 def test_logprob_judge_gives_probabilities():

@@ -181,7 +181,8 @@ def test_resume_reuses_finished_samples_and_judge_calls(tmp_path):
         return model_output("Reason: chicken.\nAnswer: 1")
 
     grader = get_model("mockllm/model", custom_outputs=judge)
-    kwargs = dict(graders=[grader], suites=("ood",), limit=3, params=dict(FAST), log_root=tmp_path / "logs",
+    # the paper's reason format: this text-only judge is asked once per order (auto would try one token first)
+    kwargs = dict(graders=[grader], suites=("ood",), limit=3, params={**FAST, "mcp_mode": "reason"}, log_root=tmp_path / "logs",
                   out_dir=tmp_path, max_samples=1, retry_attempts=0)
     with pytest.raises(SubmissionError, match="run the same command again to resume"):
         run_submission("resumable", student(broken=True), **kwargs)

@@ -61,8 +61,12 @@ def test_unparseable_judge_is_invalid_not_a_tie(tmp_path):
     assert m["invalid_rate"] == 1 and m["n_valid"] == 0
     assert m["wtr"] != m["wtr"]  # NaN: no valid item, no number
     sample = read_eval_log(log.location).samples[0]
-    assert sample.scores[SCORER].metadata["comparisons"][0]["fwd"]["source"] == "invalid"
-    assert sample.scores[SCORER].metadata["comparisons"][0]["fwd"]["attempts"] == 3
+    fwd = sample.scores[SCORER].metadata["comparisons"][0]["fwd"]
+    # mcp_mode auto: 3 single-token tries, then 3 in the paper's reason format, then invalid
+    assert (fwd["source"], fwd["mode"], fwd["attempts"]) == ("invalid", "reason", 6)
+    reason_only = read_eval_log(run(tmp_path, "scripted/judge-garbage", suite="ood", limit=1, mcp_mode="reason").location)
+    fwd = reason_only.samples[0].scores[SCORER].metadata["comparisons"][0]["fwd"]
+    assert (fwd["source"], fwd["attempts"]) == ("invalid", 3)
 
 
 def test_all_references_triple_the_comparisons(tmp_path):

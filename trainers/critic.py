@@ -45,7 +45,7 @@ class FeedbackConfig:
     critic: str = "local/smollm2-135m"  # any Inspect model: API judges through MCP, local ones also cloze
     critic_args: dict[str, Any] = field(default_factory=dict)
     method: Literal["auto", "mcp", "cloze"] = "auto"
-    mcp_mode: Literal["reason", "direct"] = "reason"
+    mcp_mode: Literal["auto", "reason", "direct"] = "auto"  # auto: one token where logprobs exist
     max_retries: int = 2
     cloze_temperature: float = 1.0
     judge_cache: bool = True

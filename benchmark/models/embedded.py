@@ -39,10 +39,14 @@ EMBEDDED_MODELS = {
 DEFAULT_ALIAS = "smollm2-135m"
 
 
+def cache_root() -> Path:
+    """humor-bench's cache folder: $HUMOR_BENCH_CACHE, else ~/.cache/humor-bench."""
+    return Path(os.environ.get("HUMOR_BENCH_CACHE") or Path.home() / ".cache" / "humor-bench")
+
+
 def default_cache_dir() -> Path:
-    """Where converted models live: $HUMOR_BENCH_CACHE, else ~/.cache/humor-bench."""
-    root = os.environ.get("HUMOR_BENCH_CACHE") or Path.home() / ".cache" / "humor-bench"
-    return Path(root) / "models"
+    """Where converted models live."""
+    return cache_root() / "models"
 
 
 def locate_gguf(alias: str = DEFAULT_ALIAS) -> Path:

@@ -1,0 +1,151 @@
+"""Content-addressed judge cache: a new checkpoint pays only for the pairs it has not been judged on.
+
+Why not only Inspect's generate cache: it keys raw model calls, so it cannot serve the cloze
+arbiter (which scores continuations, not chat calls), and it does not know our parser. This cache
+stores *verdicts* (MCP) and *per-candidate cloze scores*, keyed by
+
+    MCP    sha256(judge identity, prompt hash, parser version, item id, input, sha(slot 1), sha(slot 2), order)
+    cloze  sha256(judge identity, framing hash, item id, input, sha(candidate))
+
+The judge identity covers the model name, base URL and generate config, and for local weights the
+weight files (size and mtime) and the engine, so retraining a checkpoint in place never serves stale
+verdicts. Cloze scores are cached per candidate, so the teacher's reference is scored once across
+all submissions, and the tie check reuses the judge's own scores. Invalid MCP verdicts are cached
+too (a rerun reproduces the run); clear the file to re-ask. One SQLite file (WAL), safe for
+concurrent processes; every write is committed at once, so an interrupted run keeps what it paid for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from inspect_ai.model import Model
+
+from . import judge as judging
+from .judge import OrderVerdict
+
+CACHE_FILE = "judge_cache.sqlite"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def mcp_prompt_hash(mode: str, max_retries: int) -> str:
+    """Everything about an MCP call other than its inputs: template, answer format, decoding, parser."""
+    parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.MAX_TOKENS, judging.TOP_LOGPROBS,
+             judging.RETRY_TEMPERATURE, mode, max_retries]
+    return _sha(json.dumps(parts, sort_keys=True))
+
+
+def cloze_prompt_hash() -> str:
+    return _sha(judging.CLOZE_FUNNY_CONTEXT + "\x00" + judging.CLOZE_PLAIN_CONTEXT)
+
+
+def judge_identity(model: Model) -> str:
+    """What makes two judges interchangeable: provider identity (weights for local models) + config."""
+    api = model.api
+    own = getattr(api, "cache_identity", None)
+    base = own() if callable(own) else f"{model}@{api.base_url or ''}"
+    config = model.config.model_dump(exclude_none=True)
+    return base + "|" + json.dumps(config, sort_keys=True, default=str)
+
+
+class VerdictStore:
+    """A key -> JSON value table in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM verdicts WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO verdicts (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0])
+
+
+_STORES: dict[str, VerdictStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(path: str | Path) -> VerdictStore:
+    """One store per file per process (connections are reused across samples)."""
+    key = str(Path(path).expanduser().resolve())
+    with _STORES_LOCK:
+        if key not in _STORES:
+            _STORES[key] = VerdictStore(key)
+        return _STORES[key]
+
+
+@dataclass
+class CallLedger:
+    """Judge requests of one sample: served from the cache, or paid (MCP attempts, cloze candidates)."""
+
+    cached: int = 0
+    made: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"cached": self.cached, "made": self.made}
+
+
+class CachedJudge:
+    """One judge seen from one item: every verdict and cloze score is looked up before a model call."""
+
+    def __init__(self, model: Model, store: VerdictStore | None, item_id: str, input_text: str, ledger: CallLedger):
+        self.model, self.store, self.ledger = model, store, ledger
+        self._scope = {"judge": judge_identity(model) if store is not None else str(model), "item": item_id, "input": _sha(input_text)}
+        self.input_text = input_text
+
+    def _key(self, **fields: object) -> str:
+        return _sha(json.dumps({**self._scope, **fields}, sort_keys=True))
+
+    async def mcp(self, first: str, second: str, order: str, mode: str, max_retries: int, inspect_cache: bool) -> OrderVerdict:
+        key = self._key(kind="mcp", prompt=mcp_prompt_hash(mode, max_retries), parser=judging.PARSER_VERSION,
+                        first=_sha(first), second=_sha(second), order=order)
+        hit = self.store.get(key) if self.store is not None else None
+        if hit is not None:
+            self.ledger.cached += 1
+            return OrderVerdict(**{**hit, "cached": True})
+        verdict = await judging.judge_mcp(self.model, self.input_text, first, second, mode, max_retries, inspect_cache)  # type: ignore[arg-type]
+        self.ledger.made += verdict.attempts
+        if self.store is not None:
+            self.store.put(key, {k: v for k, v in asdict(verdict).items() if k != "cached"})
+        return verdict
+
+    async def cloze_scores(self, candidates: list[str]) -> list[float]:
+        """s(c) per candidate (judge.cloze_humor_scores), computing only the ones not cached."""
+        prompt = cloze_prompt_hash()
+        texts = [c.strip() for c in candidates]
+        keys = {t: self._key(kind="cloze", prompt=prompt, candidate=_sha(t)) for t in texts}
+        scores: dict[str, float] = {}
+        for text, key in keys.items():
+            hit = self.store.get(key) if self.store is not None else None
+            if hit is not None:
+                scores[text] = hit["score"]
+        self.ledger.cached += sum(t in scores for t in texts)
+        missing = [t for t in keys if t not in scores]
+        if missing:
+            computed = await judging.cloze_humor_scores(judging.likelihood_api(self.model), self.input_text, missing)
+            self.ledger.made += len(missing)
+            for text, score in zip(missing, computed):
+                scores[text] = score
+                if self.store is not None:
+                    self.store.put(keys[text], {"score": score})
+        return [scores[t] for t in texts]
