@@ -30,6 +30,7 @@ from . import data as datafiles
 from .checkpoints import fingerprint, is_complete, last_trainer_checkpoint, read_manifest, save_student
 from .config import RecipeConfig, resolve_base_model, training_args
 from .critic import feedback_items, label_pairs, student_feedback
+from .distributed import is_main_process, main_process_first, num_processes, wait_for_everyone
 
 RECIPES: dict[str, list[str]] = {
     "teacher": ["teacher"],
@@ -67,6 +68,10 @@ class Run:
         return outputs
 
     def stage_teacher(self) -> Path:
+        with main_process_first():
+            return self._teacher()
+
+    def _teacher(self) -> Path:
         from .teacher import collect_teacher_pairs
 
         path = self.pairs_path
@@ -131,6 +136,10 @@ class Run:
 
     def feedback(self, source: Path) -> Path:
         """Critic-labeled most-diverse pairs of k samples from the checkpoint `source`."""
+        with main_process_first():
+            return self._feedback(source)
+
+    def _feedback(self, source: Path) -> Path:
         path = self.dir / "feedback" / f"{source.name}.jsonl"
         fp = fingerprint({"feedback": dataclasses.asdict(self.cfg.feedback), "source": _fingerprint_of(source),
                           "pairs": datafiles.file_sha256(self.pairs_path), "seed": self.cfg.seed})
@@ -145,6 +154,10 @@ class Run:
 
     def teacher_feedback(self) -> Path:
         """BRIO-DPO's supervision: the teacher's own N paraphrases, most-diverse pair, ranked by the critic."""
+        with main_process_first():
+            return self._teacher_feedback()
+
+    def _teacher_feedback(self) -> Path:
         path = self.dir / "feedback" / "teacher.jsonl"
         fp = fingerprint({"feedback": dataclasses.asdict(self.cfg.feedback), "pairs": datafiles.file_sha256(self.pairs_path)})
         if self._data_is_current(path, fp):
@@ -193,10 +206,12 @@ class Run:
                           "epochs": epochs, "seed": self.cfg.seed})
         if is_complete(out, fp):
             return out
-        if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() != fp:
-            shutil.rmtree(work)  # trainer checkpoints of another configuration: never resume from them
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "fingerprint").write_text(fp)
+        if is_main_process():
+            if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() != fp:
+                shutil.rmtree(work)  # trainer checkpoints of another configuration: never resume from them
+            work.mkdir(parents=True, exist_ok=True)
+            (work / "fingerprint").write_text(fp)
+        wait_for_everyone()
         resume = last_trainer_checkpoint(work)
         self.log(f"{out_name}: {kind} from {start} for {epochs} epoch(s) on {len(records)} records"
                  + (f", resuming from {resume}" if resume else ""))
@@ -226,11 +241,14 @@ class Run:
             "config": self.cfg.source,
             "wall_s": round(seconds, 1),
             "device": str(args.device),
+            "processes": num_processes(),
         }
-        save_student(trainer.model, tokenizer, out, manifest)
-        shutil.rmtree(work, ignore_errors=True)
-        self._record_time(out_name, seconds, steps=trainer.state.global_step)
-        self.log(f"{out_name}: {trainer.state.global_step} steps in {seconds:.0f}s -> {out}")
+        if is_main_process():
+            save_student(trainer.model, tokenizer, out, manifest)
+            shutil.rmtree(work, ignore_errors=True)
+            self._record_time(out_name, seconds, steps=trainer.state.global_step)
+            self.log(f"{out_name}: {trainer.state.global_step} steps in {seconds:.0f}s -> {out}")
+        wait_for_everyone()
         del trainer, model
         gc.collect()
         return out

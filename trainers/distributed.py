@@ -1,0 +1,37 @@
+"""Running a recipe under `accelerate launch` (several GPUs, or several CPU processes): who does what.
+
+Why: every rank runs the same pipeline. Training steps must run on all ranks together (DDP), but
+data stages (teacher pairs, critic feedback) and writes (checkpoints, manifests, timings) must
+happen once. Data stages run on the main process first while the others wait; the others then
+find the outputs current (by fingerprint) and read them. With one process all of this is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+
+def _state():
+    from accelerate import PartialState
+
+    return PartialState()
+
+
+def is_main_process() -> bool:
+    return _state().is_main_process
+
+
+def num_processes() -> int:
+    return _state().num_processes
+
+
+@contextlib.contextmanager
+def main_process_first() -> Iterator[None]:
+    """The main process runs the block, then the others do (and, by fingerprints, skip the work)."""
+    with _state().main_process_first():
+        yield
+
+
+def wait_for_everyone() -> None:
+    _state().wait_for_everyone()
