@@ -270,7 +270,9 @@ def _row(name: str, judge: str, by_suite: dict[str, SuiteRun]) -> dict[str, Any]
         row[f"{suite}_style_wtr"] = _controlled(run, "style_wtr")
     row["position_consistency"] = stats.position_consistency(items) if items else NAN
     row["first_slot_rate"] = stats.first_slot_rate(items) if items else NAN
-    row["prefer_longer_rate"] = _pooled_judge_metrics(scores).get("prefer_longer_rate", NAN)
+    diagnostics = _pooled_judge_metrics(scores)
+    for key in ("prefer_longer_rate", "preference_fairness", "tie_both_good_rate", "tie_both_bad_rate", "self_preference"):
+        row[key] = diagnostics.get(key, NAN)
     ratios = [i["len_student"] / i["len_reference"] for i in items if i.get("len_reference")]
     row["len_ratio"] = sum(ratios) / len(ratios) if ratios else NAN
     row["invalid_rate"] = stats.invalid_rate(items) if items else NAN
@@ -280,6 +282,8 @@ def _row(name: str, judge: str, by_suite: dict[str, SuiteRun]) -> dict[str, Any]
     requests, cached = sum(r.requests for r in runs), sum(r.cached for r in runs)
     row["cache_hit_rate"] = cached / requests if requests else NAN
     flags = _flags(manifest, runs, by_suite)
+    if row["self_preference"] == 1.0:
+        flags.append("self-preference-risk (judge and teacher share a model family)")
     row["flags"] = "; ".join(flags)
     row["blocked"] = any(f.split(" ")[0] in BLOCKING_FLAGS for f in flags)
     row.update(_manifest_columns(manifest))

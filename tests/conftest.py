@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from inspect_ai.model import ModelOutput, ModelUsage
 
 from benchmark.models.embedded import default_cache_dir, ensure_converted
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hermetic caches for the whole session (module fixtures included): never the user's verdict
+    cache or Inspect cache, which would serve earlier runs' answers to the tests."""
+    root = Path(tempfile.mkdtemp(prefix="humor-bench-tests-"))
+    os.environ["HUMOR_BENCH_JUDGE_CACHE"] = str(root / "judge_cache.sqlite")
+    os.environ["INSPECT_CACHE_DIR"] = str(root / "inspect_cache")
 
 
 def model_output(text: str) -> ModelOutput:

@@ -4,6 +4,7 @@ import csv
 import inspect
 import io
 import json
+import math
 import shutil
 import threading
 import time
@@ -77,6 +78,12 @@ def test_rows_from_scripted_submissions(board_dir):
     assert student["tokens"] > 0 and student["cost_usd"] is None
     assert len(student["judge_prompt_sha256"]) == 64 and len(student["data_sha256_id"]) == 64
     assert json.loads(student["decoding"])["temperature"] == 0.0
+    # judge diagnostics on the row: the length judge is position-consistent here, so fairness is 0; no
+    # pair differs in length by more than 30 %, so prefer-longer has no denominator (n/a, not 0)
+    assert student["preference_fairness"] == 0.0 and math.isnan(student["prefer_longer_rate"])
+    assert student["self_preference"] == 0.0
+    # 4 samples x (1 student call + 2 judge requests), nothing cached in this fresh session
+    assert student["cache_hit_rate"] == 0.0
     echo = row(board.rows, "echo")
     assert echo["blocked"] and echo["rank"] is None and "copy-input 4/4" in echo["flags"]
     teacher = row(board.rows, "teacher-parity")
