@@ -112,6 +112,7 @@ class CachedJudge:
         self.model, self.store, self.ledger = model, store, ledger
         self._scope = {"judge": judge_identity(model) if store is not None else str(model), "item": item_id, "input": _sha(input_text)}
         self.input_text = input_text
+        self._memo: dict[str, float] = {}  # cloze scores this view already has (one item, one judge)
 
     def _key(self, **fields: object) -> str:
         return _sha(json.dumps({**self._scope, **fields}, sort_keys=True))
@@ -130,22 +131,23 @@ class CachedJudge:
         return verdict
 
     async def cloze_scores(self, candidates: list[str]) -> list[float]:
-        """s(c) per candidate (judge.cloze_humor_scores), computing only the ones not cached."""
+        """s(c) per candidate (judge.cloze_humor_scores), computing only those neither scored by this view
+        nor cached; one batched request for all of them (both framings of every candidate)."""
         prompt = cloze_prompt_hash()
         texts = [c.strip() for c in candidates]
-        keys = {t: self._key(kind="cloze", prompt=prompt, candidate=_sha(t)) for t in texts}
-        scores: dict[str, float] = {}
+        fresh = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        keys = {t: self._key(kind="cloze", prompt=prompt, candidate=_sha(t)) for t in fresh}
         for text, key in keys.items():
             hit = self.store.get(key) if self.store is not None else None
             if hit is not None:
-                scores[text] = hit["score"]
-        self.ledger.cached += sum(t in scores for t in texts)
-        missing = [t for t in keys if t not in scores]
+                self._memo[text] = hit["score"]
+                self.ledger.cached += 1
+        missing = [t for t in fresh if t not in self._memo]
         if missing:
             computed = await judging.cloze_humor_scores(judging.likelihood_api(self.model), self.input_text, missing)
             self.ledger.made += len(missing)
             for text, score in zip(missing, computed):
-                scores[text] = score
+                self._memo[text] = score
                 if self.store is not None:
                     self.store.put(keys[text], {"score": score})
-        return [scores[t] for t in texts]
+        return [self._memo[t] for t in texts]

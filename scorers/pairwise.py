@@ -172,6 +172,12 @@ def pairwise_humor_judge(
         details: list[dict] = [{"reference": ref, "len_student": len(student), "len_reference": len(ref)} for ref in references]
         notes: list[str] = []
         panel: dict[str, list[dict]] = {}
+        checker = _tie_checker(models[0]) if tie_check and student else None
+        checker_view = None
+        if checker is not None:
+            checker_view = judges[0] if checker is models[0] else CachedJudge(checker, store, item_id, input_text, ledger)
+            if methods[0] == "cloze" and checker_view is judges[0]:  # one batched request for judge + tie check
+                await checker_view.cloze_scores([student, *references, input_text])
         for k, (role, judge, method) in enumerate(zip(roles, judges, methods)):
             verdicts = [await judge_comparison(judge, method, student, ref, settings) for ref in references]
             records = [comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts]
@@ -190,10 +196,8 @@ def pairwise_humor_judge(
         value["self_preference"] = float(
             any(self_preference_flag(str(m), state.metadata.get("teacher_family")) for m in models)
         )
-        checker = _tie_checker(models[0]) if tie_check else None
-        if checker is not None and student:
-            cached_checker = CachedJudge(checker, store, item_id, input_text, ledger)
-            student_abs, *ref_abs = await absolute_funniness(cached_checker, [student, *references])
+        if checker_view is not None:
+            student_abs, *ref_abs = await absolute_funniness(checker_view, [student, *references])
             for detail, r_abs in zip(details, ref_abs):
                 detail.update(student_abs=student_abs, reference_abs=r_abs)
         return Score(
@@ -209,6 +213,7 @@ def pairwise_humor_judge(
                 "comparisons": details,
                 "panel": panel,
                 "judge_calls": ledger.as_dict(),
+                "engines": {"student": getattr(get_model().api, "engine", None), "judge": getattr(models[0].api, "engine", None)},
                 "raw_output": state.metadata.get("raw_output"),
             },
         )

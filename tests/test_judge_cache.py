@@ -56,15 +56,16 @@ def test_cloze_scores_are_cached_per_candidate(tmp_path):
     store = VerdictStore(tmp_path / "c.sqlite")
     api = CountingLikelihood()
     model = FakeModel(api)
-    ledger = CallLedger()
-    view = CachedJudge(model, store, "item-1", "I lost my keys.", ledger)
-    s1 = asyncio.run(view.cloze_scores(["student one", "the reference"]))
+    first_run = CachedJudge(model, store, "item-1", "I lost my keys.", CallLedger())
+    s1 = asyncio.run(first_run.cloze_scores(["student one", "the reference"]))
     assert len(api.pairs) == 4  # 2 candidates x 2 framings, one request
-    s2 = asyncio.run(view.cloze_scores(["student two", "the reference"]))  # a new checkpoint, same reference
-    assert len(api.pairs) == 6 and s2[1] == s1[1]
-    s3 = asyncio.run(view.cloze_scores(["I lost my keys.", "student one", "the reference"]))  # the tie check
-    assert len(api.pairs) == 8 and s3[1:] == s1
-    assert (ledger.cached, ledger.made) == (3, 4)
+    ledger = CallLedger()
+    next_run = CachedJudge(model, store, "item-1", "I lost my keys.", ledger)  # a new checkpoint, same item
+    s2 = asyncio.run(next_run.cloze_scores(["student two", "the reference"]))
+    assert len(api.pairs) == 6 and s2[1] == s1[1]  # the reference came from the store
+    s3 = asyncio.run(next_run.cloze_scores(["I lost my keys.", "student two", "the reference"]))  # the tie check
+    assert len(api.pairs) == 8 and s3[1:] == s2  # only the input copy was new
+    assert (ledger.cached, ledger.made) == (1, 2)  # this view's own repeats are not requests at all
 
 
 def test_judge_identity_changes_with_the_config_and_the_weights(tmp_path, embedded_dir):
