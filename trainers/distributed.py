@@ -13,9 +13,12 @@ from typing import Iterator
 
 
 def _state():
+    """The process group as the Trainer will see it: on a CPU-only machine accelerate forms a gloo
+    group only when asked for the CPU (TrainingArguments(use_cpu=True) does the same)."""
+    import torch
     from accelerate import PartialState
 
-    return PartialState()
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def is_main_process() -> bool:
