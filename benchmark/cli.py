@@ -97,7 +97,7 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
 @main.command("judge-report")
 @click.option("--grader", required=True, help="any Inspect model, e.g. local/smollm2-135m or openai/gpt-4o")
 @click.option("--method", type=click.Choice(["mcp", "cloze"]), default="mcp", show_default=True)
-@click.option("--mcp-mode", type=click.Choice(["reason", "direct"]), default="reason", show_default=True)
+@click.option("--mcp-mode", type=click.Choice(["reason", "direct", "auto"]), default="reason", show_default=True, help="reason: the paper's format")
 @click.option("--limit", type=int, default=None, help="first N labeled pairs only")
 def judge_report_command(grader: str, method: str, mcp_mode: str, limit: int | None) -> None:
     """Table 1 of the paper (Ag-H, Ag-C, PB, LB) plus consistency and fairness for one judge."""
@@ -122,6 +122,43 @@ def compare(log_a: Path, log_b: Path, seed: int) -> None:
     a, b = item_wtr_values(log_a), item_wtr_values(log_b)
     result = paired_comparison(a, b, seed=seed)
     click.echo(result.summary(log_a.stem, log_b.stem))
+
+
+@main.command()
+@click.option("--judge-items", type=int, default=16, show_default=True, help="items for (a): 2 judgments each, per mode")
+@click.option("--student-items", type=int, default=16, show_default=True, help="prompts for (b)")
+@click.option("--suite-limit", type=int, default=None, help="items for (c)/(d) (default: the whole ID suite)")
+@click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR / "speed.json", show_default=True)
+def speed(judge_items: int, student_items: int, suite_limit: int | None, out: Path) -> None:
+    """Measure a run's cost: logprob vs reason judge, batched vs single generation, warm cache, ID suite wall time."""
+    from benchmark.diagnostics import write_json
+    from benchmark.speed import format_report, speed_report
+
+    report = speed_report(judge_items, student_items, suite_limit)
+    click.echo(format_report(report) + f"\n-> {write_json(report, out)}")
+
+
+@main.command()
+@click.option("--model", default="local/smollm2-135m", show_default=True, help="local/<alias> or hf-folder/<path>")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8011, show_default=True)
+@click.option("--name", "served_name", default=None, help="model name clients use (default: the last path part)")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+def serve(model: str, host: str, port: int, served_name: str | None, batch_size: int) -> None:
+    """Serve a local model on an OpenAI-compatible endpoint (as vLLM would), for Inspect's openai-api/ provider."""
+    from benchmark.models.serve import make_server
+
+    server = make_server(model, host, port, served_name, batch_size=batch_size)
+    click.echo(
+        f"serving {model} as '{server.served_name}' at {server.url}\n"
+        f"  export HUMORBENCH_BASE_URL={server.url} HUMORBENCH_API_KEY=local\n"
+        f"  inspect eval benchmark/humor_wtr.py --model-role grader=openai-api/humorbench/{server.served_name}",
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 def _register_commands() -> None:

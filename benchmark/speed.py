@@ -1,0 +1,232 @@
+"""`humor-bench speed`: what a benchmark run costs, measured side by side in one run on the same items.
+
+  (a) judge     the MCP judge in single-token logprob mode vs the paper's reason-then-answer mode,
+                same judge model, same comparisons (both orders, concurrent, no caches)
+  (b) student   batched vs one-at-a-time generation, same prompts and decoding
+  (c) cache     a full `inspect eval` run with cold caches, then the same command again with them warm:
+                the repeat's model calls are counted from its log (student calls not read from
+                Inspect's cache + judge requests not served by the verdict cache) and must be 0
+  (d) suite     the cold run of (c) is the end-to-end wall time of the default ID suite (the default
+                command plus `--cache`, so that (c)'s repeat can be served), in a fresh process
+  (e) engines   with the `fast` extra: llama.cpp vs transformers on the same prompts and cloze pairs
+
+Every ratio is computed from timings of this one run; the JSON keeps the raw seconds too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmark.suites import load_suite
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED = "local/smollm2-135m"
+
+
+def judge_modes(items: list, judge_name: str = EMBEDDED) -> dict[str, Any]:
+    """(a) Reference 1 vs reference 2 of each item, both orders, in 'direct' (1 token) and 'reason' mode."""
+    from inspect_ai.model import get_model
+
+    from scorers.judge import judge_mcp
+    from scorers.judge_quality import order_diagnostics
+
+    judge = get_model(judge_name)
+
+    async def run(mode: str) -> list[tuple[Any, Any]]:
+        jobs = []
+        for it in items:
+            a, b = it.references[0], it.references[1]
+            jobs.append(asyncio.gather(judge_mcp(judge, it.input, a, b, mode, 2, cache=False),
+                                       judge_mcp(judge, it.input, b, a, mode, 2, cache=False)))
+        return list(await asyncio.gather(*jobs))
+
+    asyncio.run(run("direct"))  # load and warm the model outside the timings
+    out: dict[str, Any] = {"judge": judge_name, "comparisons": len(items), "judgments": 2 * len(items)}
+    for mode in ("direct", "reason"):
+        start = time.perf_counter()
+        verdicts = asyncio.run(run(mode))
+        seconds = time.perf_counter() - start
+        order = order_diagnostics([(f.choice, b.choice) for f, b in verdicts])
+        out[mode] = {
+            "seconds": round(seconds, 3),
+            "ms_per_judgment": round(1000 * seconds / (2 * len(items)), 1),
+            "from_logprobs": sum(v.source == "logprobs" for pair in verdicts for v in pair) / (2 * len(items)),
+            "invalid_rate": order["invalid_rate"],
+            "position_consistency": order["position_consistency"],
+            "attempts": sum(v.attempts for pair in verdicts for v in pair),
+        }
+    out["speedup_logprob_vs_reason"] = round(out["reason"]["seconds"] / out["direct"]["seconds"], 2)
+    return out
+
+
+def student_batching(items: list, alias: str = "smollm2-135m", max_new_tokens: int = 48) -> dict[str, Any]:
+    """(b) The same greedy prompts through the engine as one batch vs one prompt at a time."""
+    from benchmark.models.checkpoint import GenerationSettings, load_checkpoint
+    from benchmark.models.embedded import ensure_converted
+    from solvers.paraphrase import student_messages
+
+    ckpt = load_checkpoint(ensure_converted(alias))
+    prompts = [ckpt.render_chat(student_messages(it.input)) for it in items]
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, repetition_penalty=1.1)
+    ckpt.generate(prompts[:2], settings)  # warm-up
+    out: dict[str, Any] = {"model": alias, "prompts": len(prompts), "max_new_tokens": max_new_tokens}
+    start = time.perf_counter()
+    batched = ckpt.generate(prompts, settings)
+    out["batched"] = _throughput(batched, time.perf_counter() - start)
+    start = time.perf_counter()
+    single = [g for p in prompts for g in ckpt.generate([p], settings)]
+    out["one_at_a_time"] = _throughput(single, time.perf_counter() - start)
+    out["same_outputs"] = sum(a.text == b.text for a, b in zip(batched, single)) / len(prompts)
+    out["throughput_ratio"] = round(out["batched"]["tokens_per_s"] / out["one_at_a_time"]["tokens_per_s"], 2)
+    return out
+
+
+def engine_comparison(items: list, alias: str = "smollm2-135m", max_new_tokens: int = 48) -> dict[str, Any]:
+    """(e) The optional llama.cpp engine against transformers: one-at-a-time generation, cloze scoring."""
+    from benchmark.models.checkpoint import GenerationSettings, load_checkpoint
+    from benchmark.models.embedded import ensure_converted, locate_gguf
+    from benchmark.models.llama_cpp_engine import LlamaCppEngine, llama_cpp_available
+    from scorers.judge import CLOZE_FUNNY_CONTEXT, CLOZE_PLAIN_CONTEXT
+    from solvers.paraphrase import student_messages
+
+    if not llama_cpp_available():
+        return {"skipped": "llama-cpp-python is not installed (HUMOR_BENCH_FAST=1 bash setup.sh)"}
+    folder = ensure_converted(alias)
+    engines = {"transformers": load_checkpoint(folder), "llama_cpp": LlamaCppEngine(locate_gguf(alias), folder)}
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, repetition_penalty=1.1)
+    pairs = [(ctx.format(input=it.input), " " + c) for it in items for c in (it.input, it.references[0])
+             for ctx in (CLOZE_FUNNY_CONTEXT, CLOZE_PLAIN_CONTEXT)]
+    out: dict[str, Any] = {"prompts": len(items), "cloze_pairs": len(pairs)}
+    for name, engine in engines.items():
+        prompts = [engine.render_chat(student_messages(it.input)) for it in items]
+        engine.generate(prompts[:1], settings)  # warm-up
+        start = time.perf_counter()
+        generations = [g for p in prompts for g in engine.generate([p], settings)]
+        generated = _throughput(generations, time.perf_counter() - start)
+        start = time.perf_counter()
+        engine.continuation_logprobs(pairs)
+        out[name] = {"one_at_a_time": generated, "cloze_seconds": round(time.perf_counter() - start, 3)}
+    out["generation_speedup"] = round(out["llama_cpp"]["one_at_a_time"]["tokens_per_s"] / out["transformers"]["one_at_a_time"]["tokens_per_s"], 2)
+    out["cloze_speedup"] = round(out["transformers"]["cloze_seconds"] / out["llama_cpp"]["cloze_seconds"], 2)
+    return out
+
+
+def _throughput(generations: list, seconds: float) -> dict[str, float]:
+    tokens = sum(g.output_tokens for g in generations)
+    return {"seconds": round(seconds, 3), "output_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1)}
+
+
+def cached_repeat(limit: int | None, work: Path, task: str = "benchmark/humor_wtr.py@humor_wtr_id") -> dict[str, Any]:
+    """(c) + (d): the default task twice in fresh processes, caches cold then warm."""
+    env = {**os.environ, "INSPECT_CACHE_DIR": str(work / "inspect_cache"),
+           "HUMOR_BENCH_JUDGE_CACHE": str(work / "judge_cache.sqlite")}
+    command = [str(Path(sys.executable).parent / "inspect"), "eval", task, "--cache", "--display", "none"]
+    if limit:
+        command += ["--limit", str(limit)]
+    runs = {}
+    for name in ("cold", "warm"):
+        log_dir = work / f"logs_{name}"
+        start = time.perf_counter()
+        done = subprocess.run([*command, "--log-dir", str(log_dir)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"speed: `{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+        runs[name] = {"seconds": round(seconds, 2), **_log_calls(log_dir)}
+    cold, warm = runs["cold"], runs["warm"]
+    return {
+        "command": " ".join(["inspect", *command[1:]]),
+        "items": cold["samples"],
+        "cold": cold,
+        "warm": warm,
+        "speedup_warm_vs_cold": round(cold["seconds"] / warm["seconds"], 1),
+        "model_calls_on_repeat": warm["student_calls"] + warm["judge_requests_made"],
+        "same_wtr": cold["wtr"] == warm["wtr"],
+    }
+
+
+def _log_calls(log_dir: Path) -> dict[str, Any]:
+    """From the run's .eval log: status, WTR, student calls not read from cache, judge requests paid."""
+    from inspect_ai.log import read_eval_log
+
+    [path] = sorted(log_dir.glob("*.eval"))
+    log = read_eval_log(str(path))
+    if log.status != "success":
+        raise RuntimeError(f"speed: the run in {log_dir} ended with status '{log.status}'")
+    metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
+    events = [e for s in log.samples or [] for e in s.events if e.event == "model"]
+    return {
+        "samples": len(log.samples or []),
+        "wtr": metrics.get("wtr"),
+        "student_calls": sum(1 for e in events if e.role is None and e.cache != "read"),
+        "student_cache_reads": sum(1 for e in events if e.role is None and e.cache == "read"),
+        "judge_requests_made": int(metrics.get("judge_requests_made", 0)),
+        "judge_cache_hit_rate": metrics.get("judge_cache_hit_rate"),
+        "inspect_seconds": _inspect_seconds(log),
+    }
+
+
+def _inspect_seconds(log: Any) -> float | None:
+    from datetime import datetime
+
+    try:
+        return round((datetime.fromisoformat(log.stats.completed_at) - datetime.fromisoformat(log.stats.started_at)).total_seconds(), 2)
+    except (TypeError, ValueError):
+        return None
+
+
+def speed_report(judge_items: int = 16, student_items: int = 16, suite_limit: int | None = None) -> dict[str, Any]:
+    """All four measurements; suite_limit None = the whole default ID suite (200 items)."""
+    import torch
+
+    items = load_suite("id", "test")
+    report: dict[str, Any] = {
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"},
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    with tempfile.TemporaryDirectory(prefix="humor-bench-speed-") as tmp:
+        report["cache"] = cached_repeat(suite_limit, Path(tmp))
+    report["suite"] = {"items": report["cache"]["items"], "seconds": report["cache"]["cold"]["seconds"],
+                       "note": "the cold run of 'cache': default command + --cache, fresh process, model load included"}
+    report["judge"] = judge_modes(items[:judge_items])
+    report["student"] = student_batching(items[:student_items])
+    report["engines"] = engine_comparison(items[:student_items])
+    report["targets"] = {
+        "logprob_judge_5x": report["judge"]["speedup_logprob_vs_reason"] >= 5,
+        "batched_generation_3x": report["student"]["throughput_ratio"] >= 3,
+        "cached_repeat_20x_and_0_calls": report["cache"]["speedup_warm_vs_cold"] >= 20 and report["cache"]["model_calls_on_repeat"] == 0,
+        "id_suite_10_min": report["suite"]["items"] >= 200 and report["suite"]["seconds"] <= 600,
+    }
+    return report
+
+
+def _engine_line(e: dict[str, Any]) -> str:
+    if "skipped" in e:
+        return f"(e) llama.cpp engine: skipped ({e['skipped']})"
+    return (f"(e) llama.cpp vs transformers, one at a time: {e['llama_cpp']['one_at_a_time']['tokens_per_s']} vs "
+            f"{e['transformers']['one_at_a_time']['tokens_per_s']} tok/s -> {e['generation_speedup']}x; cloze scoring "
+            f"{e['cloze_pairs']} pairs: {e['llama_cpp']['cloze_seconds']}s vs {e['transformers']['cloze_seconds']}s -> {e['cloze_speedup']}x")
+
+
+def format_report(report: dict[str, Any]) -> str:
+    j, s, c, d = report["judge"], report["student"], report["cache"], report["suite"]
+    return "\n".join([
+        f"(a) judge {j['judge']}, {j['judgments']} judgments: direct (1 token, logprobs) {j['direct']['seconds']}s vs "
+        f"reason {j['reason']['seconds']}s -> {j['speedup_logprob_vs_reason']}x",
+        f"(b) student, {s['prompts']} prompts: batched {s['batched']['tokens_per_s']} tok/s vs one at a time "
+        f"{s['one_at_a_time']['tokens_per_s']} tok/s -> {s['throughput_ratio']}x",
+        f"(c) {c['items']} items: cold {c['cold']['seconds']}s, warm {c['warm']['seconds']}s -> {c['speedup_warm_vs_cold']}x; "
+        f"model calls on the repeat: {c['model_calls_on_repeat']}; same WTR: {c['same_wtr']}",
+        f"(d) ID suite ({d['items']} items) end to end: {d['seconds']}s",
+        _engine_line(report["engines"]),
+        "targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in report["targets"].items()),
+    ])
+
