@@ -249,14 +249,17 @@ def test_report_has_wtr_ci_paired_difference_and_timings(tmp_path, tiny, monkeyp
     values = {"ft": [1.0 if i % 4 == 0 else 0.0 for i in range(40)], "dpo": [1.0 if i % 4 != 3 else 0.0 for i in range(40)]}
     monkeypatch.setattr(reproduce, "student_result", lambda path: {
         "log": str(path), "judge": "hf-folder/x", "model": "m",
-        "metrics": {"wtr": sum(values[path.name]) / 40, "wtr_ci_lower": 0.1, "wtr_ci_upper": 0.4},
-        "values": dict(zip(ids, values[path.name])),
+        "metrics": {"wtr": sum(values[path.name]) / 40, "wtr_ci_lower": 0.1, "wtr_ci_upper": 0.4,
+                    "lc_wtr": 0.2, "lc_diverges": float(path.name == "dpo"), "style_wtr": 0.3},
+        "values": dict(zip(ids, values[path.name])), "length_ratio": {"ft": 1.0, "dpo": 1.5}[path.name],
     })
     Path(cfg.run_dir).mkdir(parents=True)
     (Path(cfg.run_dir) / "timings.json").write_text(json.dumps({"ft_ws": {"seconds": 12.0, "steps": 2}}))
-    out = reproduce.write_report(cfg, {"ft": Path("ft"), "dpo": Path("dpo")}, "humor-bench reproduce --config c.yaml")
+    out = reproduce.write_report(cfg, {"ft": Path("ft"), "dpo": Path("dpo")}, "humor-bench reproduce --config c.yaml",
+                                 note="measured under load")
     text = out.read_text()
-    assert "| FT | 25.0 | [10.0, 40.0] | (baseline) |" in text
+    assert "| FT | 25.0 | [10.0, 40.0] | (baseline) |" in text and "Note: measured under load" in text
+    assert "| 20.0 | 30.0 | 1.00 |" in text and "| 20.0 (!) | 30.0 | 1.50 |" in text  # LC, style, length ratio
     assert "| DPO | 75.0 |" in text and "+50.0 [" in text and "| yes |" in text and "60 / 52" in text
     assert "| ft_ws | 12 | steps=2 |" in text and "humor-bench reproduce --config c.yaml" in text
 

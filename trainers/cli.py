@@ -106,8 +106,9 @@ def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -
 @click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folder")
 @click.option("--skip-eval", is_flag=True, help="use the latest Inspect log of each student in run_dir/logs")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="report path (default: eval.report)")
+@click.option("--note", default=None, help="a line about the conditions of the run, printed under the header")
 @one_line_errors
-def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eval: bool, out: Path | None) -> None:
+def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eval: bool, out: Path | None, note: str | None) -> None:
     """Train FT, SD, BRIO, DPO and BRIO-DPO, evaluate each with `inspect eval`, write results/reproduction.md."""
     from .recipes import Run
     from .reproduce import evaluate, latest_log, write_report
@@ -122,7 +123,7 @@ def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eva
         logs = evaluate(cfg, log=say)
     flags = [f"--run-dir {shlex.quote(run_dir)}" if run_dir else "", "--skip-train" if skip_train else "", "--skip-eval" if skip_eval else ""]
     command = " ".join(["humor-bench reproduce --config", shlex.quote(str(config_path)), *filter(None, flags)])
-    path = write_report(cfg, logs, command, out)
+    path = write_report(cfg, logs, command, out, note)
     click.echo(f"report -> {path}")
 
 

@@ -85,17 +85,21 @@ def student_result(log_path: Path) -> dict[str, Any]:
     metrics: dict[str, float] = {}
     for score in log.results.scores if log.results else []:
         metrics.update({name: m.value for name, m in score.metrics.items() if name not in metrics})
-    values = {}
+    values, ratios = {}, []
     for sample in log.samples or []:
         value = sample.scores[SCORER].value if sample.scores and SCORER in sample.scores else None
         values[str(sample.id)] = (
             float(value["conservative_win"]) + float(value["conservative_tie"]) if isinstance(value, dict) else math.nan
         )
-    return {"log": str(log_path), "metrics": metrics, "values": values, "judge": _judge_of(log), "model": log.eval.model}
+        if isinstance(value, dict) and value.get("len_reference"):
+            ratios.append(float(value["len_student"]) / float(value["len_reference"]))
+    return {"log": str(log_path), "metrics": metrics, "values": values, "judge": _judge_of(log), "model": log.eval.model,
+            "length_ratio": sum(ratios) / len(ratios) if ratios else math.nan}
 
 
-def write_report(cfg: RecipeConfig, logs: dict[str, Path], command: str, out: Path | None = None) -> Path:
-    """results/reproduction.md: the Table 2 shape, paired differences vs FT, wall time of every stage."""
+def write_report(cfg: RecipeConfig, logs: dict[str, Path], command: str, out: Path | None = None, note: str | None = None) -> Path:
+    """results/reproduction.md: the Table 2 shape, paired differences vs FT, bias-controlled WTRs and
+    output length (the paper's RQ5: feedback lengthens outputs), wall time of every stage."""
     from scorers.compare import paired_comparison
 
     results = {student: student_result(path) for student, path in logs.items()}
@@ -104,6 +108,7 @@ def write_report(cfg: RecipeConfig, logs: dict[str, Path], command: str, out: Pa
         "",
         f"Made by `{command}` with config `{cfg.source}` (run folder `{cfg.run_dir}`), "
         f"{time.strftime('%Y-%m-%d %H:%M')}, on {platform.machine()} / {_device()}.",
+        *([f"Note: {note}"] if note else []),
         f"Base model `{cfg.base_model}`; teacher `{cfg.teacher.model}` (id/{cfg.teacher.split}, limit {cfg.teacher.limit}); "
         f"critic `{cfg.feedback.critic}` ({cfg.feedback.method}), also the judge below.",
         "",
@@ -113,8 +118,8 @@ def write_report(cfg: RecipeConfig, logs: dict[str, Path], command: str, out: Pa
         *(" ".join(eval_command(cfg, s)) for s in logs),
         "```",
         "",
-        "| student | WTR x100 | 95% CI | vs FT: difference (95% paired CI) | McNemar p | significant | items | paper WTR_llama2 / WTR_GPT4 | steps |",
-        "|---|---:|---|---|---:|---|---:|---|---:|",
+        "| student | WTR x100 | 95% CI | vs FT: difference (95% paired CI) | McNemar p | significant | items | LC-WTR x100 | style-WTR x100 | length / reference | paper WTR_llama2 / WTR_GPT4 | steps |",
+        "|---|---:|---|---|---:|---|---:|---:|---:|---:|---|---:|",
     ]
     base = results.get(BASELINE)
     for student, result in results.items():
@@ -130,11 +135,18 @@ def write_report(cfg: RecipeConfig, logs: dict[str, Path], command: str, out: Pa
         paper = PAPER_TABLE2.get(student)
         manifest = read_manifest(Path(cfg.run_dir) / student) or {}
         n_valid = sum(1 for v in result["values"].values() if not math.isnan(v))
+        lc = m.get("lc_wtr", math.nan)
+        lc_cell = f"{100 * lc:.1f}" + (" (!)" if m.get("lc_diverges") else "") if math.isfinite(lc) else "n/a"
+        style = m.get("style_wtr", math.nan)
         lines.append(
             f"| {LABELS.get(student, student)} | {100 * wtr:.1f} | {ci} | {diff} | {p} | {sig} | {n_valid} | "
+            f"{lc_cell} | {f'{100 * style:.1f}' if math.isfinite(style) else 'n/a'} | {result['length_ratio']:.2f} | "
             f"{f'{paper[0]} / {paper[1]}' if paper else ''} | {manifest.get('steps', '')} |"
         )
-    lines += ["", "Judges seen in the logs: " + ", ".join(sorted({r["judge"] for r in results.values()})) + ".", ""]
+    lines += ["", "Judges seen in the logs: " + ", ".join(sorted({r["judge"] for r in results.values()})) + ".",
+              "LC-WTR: the AlpacaEval-2 length-controlled WTR fitted on each run; (!) marks AlpacaEval's warning that",
+              "LC and raw WTR diverge (the GLM extrapolates). Length / reference: mean character ratio of the student's",
+              "output to the reference it was judged against.", ""]
     lines += _timings_table(cfg) + [""] + _notes(cfg)
     out = Path(out or cfg.eval.report)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +172,11 @@ def _notes(cfg: RecipeConfig) -> list[str]:
         "  Llama-2-70B; these are a small student trained on a few hundred authored pairs and judged by the",
         f"  critic `{cfg.feedback.critic}`. Compare the ordering and the paired differences, not the levels.",
         "- Paired differences and significance come from scorers/compare.py (paired bootstrap and exact McNemar).",
+        "- The critic that labeled the feedback is also the judge here (as in the paper's WTR_llama2), so the",
+        "  feedback students were optimised toward this very judge; an independent judge (a second grader role)",
+        "  is the check that gains are not the judge's own taste.",
+        "- Feedback training lengthens outputs (paper RQ5); where raw WTR gains shrink under LC-WTR, length is",
+        "  part of the gain.",
         "- Per-stage hyperparameters, data hashes and steps are in each checkpoint's humor_bench.json.",
     ]
 
