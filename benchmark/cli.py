@@ -125,16 +125,17 @@ def compare(log_a: Path, log_b: Path, seed: int) -> None:
 
 
 @main.command()
-@click.option("--judge-items", type=int, default=16, show_default=True, help="items for (a): 2 judgments each, per mode")
-@click.option("--student-items", type=int, default=16, show_default=True, help="prompts for (b)")
+@click.option("--judge-items", type=int, default=32, show_default=True, help="items for (a): 2 judgments each, per mode")
+@click.option("--student-items", type=int, default=64, show_default=True, help="prompts for (b) (64 = the local providers' batch)")
 @click.option("--suite-limit", type=int, default=None, help="items for (c)/(d) (default: the whole ID suite)")
+@click.option("--engine", type=click.Choice(["transformers", "llama_cpp"]), default=None, help="embedded model engine for (a), (c), (d)")
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR / "speed.json", show_default=True)
-def speed(judge_items: int, student_items: int, suite_limit: int | None, out: Path) -> None:
+def speed(judge_items: int, student_items: int, suite_limit: int | None, engine: str | None, out: Path) -> None:
     """Measure a run's cost: logprob vs reason judge, batched vs single generation, warm cache, ID suite wall time."""
     from benchmark.diagnostics import write_json
     from benchmark.speed import format_report, speed_report
 
-    report = speed_report(judge_items, student_items, suite_limit)
+    report = speed_report(judge_items, student_items, suite_limit, engine)
     click.echo(format_report(report) + f"\n-> {write_json(report, out)}")
 
 
@@ -143,7 +144,7 @@ def speed(judge_items: int, student_items: int, suite_limit: int | None, out: Pa
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8011, show_default=True)
 @click.option("--name", "served_name", default=None, help="model name clients use (default: the last path part)")
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
 def serve(model: str, host: str, port: int, served_name: str | None, batch_size: int) -> None:
     """Serve a local model on an OpenAI-compatible endpoint (as vLLM would), for Inspect's openai-api/ provider."""
     from benchmark.models.serve import make_server

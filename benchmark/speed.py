@@ -31,39 +31,56 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED = "local/smollm2-135m"
 
 
-def judge_modes(items: list, judge_name: str = EMBEDDED) -> dict[str, Any]:
-    """(a) Reference 1 vs reference 2 of each item, both orders, in 'direct' (1 token) and 'reason' mode."""
+def judge_modes(items: list, judge_name: str = EMBEDDED, per_request_items: int = 4, engine: str | None = None) -> dict[str, Any]:
+    """(a) Reference 1 vs reference 2 of each item, both orders, in 'direct' (1 token) and 'reason' mode.
+
+    Two regimes: batched (all comparisons concurrent, as the scorer runs them against a local
+    judge) and per request (one judgment at a time, as a single stream to a served judge sees it).
+    The profile says where the time goes: prompt tokens prefilled vs tokens decoded per judgment.
+    """
     from inspect_ai.model import get_model
 
-    from scorers.judge import judge_mcp
+    from scorers.judge import judge_mcp, mcp_prompt
     from scorers.judge_quality import order_diagnostics
 
-    judge = get_model(judge_name)
+    judge = get_model(judge_name, **({"engine": engine} if engine else {}))
 
-    async def run(mode: str) -> list[tuple[Any, Any]]:
-        jobs = []
-        for it in items:
-            a, b = it.references[0], it.references[1]
-            jobs.append(asyncio.gather(judge_mcp(judge, it.input, a, b, mode, 2, cache=False),
-                                       judge_mcp(judge, it.input, b, a, mode, 2, cache=False)))
-        return list(await asyncio.gather(*jobs))
+    def jobs(subset: list, mode: str) -> list:
+        return [(it.input, a, b) for it in subset for a, b in ((it.references[0], it.references[1]), (it.references[1], it.references[0]))]
 
-    asyncio.run(run("direct"))  # load and warm the model outside the timings
-    out: dict[str, Any] = {"judge": judge_name, "comparisons": len(items), "judgments": 2 * len(items)}
-    for mode in ("direct", "reason"):
-        start = time.perf_counter()
-        verdicts = asyncio.run(run(mode))
-        seconds = time.perf_counter() - start
-        order = order_diagnostics([(f.choice, b.choice) for f, b in verdicts])
-        out[mode] = {
-            "seconds": round(seconds, 3),
-            "ms_per_judgment": round(1000 * seconds / (2 * len(items)), 1),
-            "from_logprobs": sum(v.source == "logprobs" for pair in verdicts for v in pair) / (2 * len(items)),
-            "invalid_rate": order["invalid_rate"],
-            "position_consistency": order["position_consistency"],
-            "attempts": sum(v.attempts for pair in verdicts for v in pair),
-        }
-    out["speedup_logprob_vs_reason"] = round(out["reason"]["seconds"] / out["direct"]["seconds"], 2)
+    async def batched(subset: list, mode: str) -> list:
+        return list(await asyncio.gather(*(judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset, mode))))
+
+    async def sequential(subset: list, mode: str) -> list:
+        return [await judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset, mode)]
+
+    asyncio.run(batched(items[:2], "direct"))  # load and warm the model outside the timings
+    tokenizer = judge.api.checkpoint.tokenizer
+    n_tokens = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    out: dict[str, Any] = {"judge": judge_name, "engine": getattr(judge.api, "engine", None),
+                           "comparisons": len(items), "judgments": 2 * len(items)}
+    for regime, runner, subset in (("batched", batched, items), ("per_request", sequential, items[:per_request_items])):
+        section: dict[str, Any] = {"judgments": 2 * len(subset)}
+        for mode in ("direct", "reason"):
+            start = time.perf_counter()
+            verdicts = asyncio.run(runner(subset, mode))
+            seconds = time.perf_counter() - start
+            pairs = list(zip(verdicts[0::2], verdicts[1::2]))
+            order = order_diagnostics([(f.choice, b.choice) for f, b in pairs])
+            section[mode] = {
+                "seconds": round(seconds, 3),
+                "ms_per_judgment": round(1000 * seconds / len(verdicts), 1),
+                "from_logprobs": sum(v.source == "logprobs" for v in verdicts) / len(verdicts),
+                "invalid_rate": order["invalid_rate"],
+                "position_consistency": order["position_consistency"],
+                "attempts": sum(v.attempts for v in verdicts),
+                "decoded_tokens_per_judgment": round(sum(n_tokens(v.raw) for v in verdicts) / len(verdicts), 1),
+            }
+        section["speedup_logprob_vs_reason"] = round(section["reason"]["seconds"] / section["direct"]["seconds"], 2)
+        out[regime] = section
+    prompts = [mcp_prompt(x, a, b, "direct") for x, a, b in jobs(items, "direct")]
+    out["prompt_tokens_per_judgment"] = round(sum(map(n_tokens, prompts)) / len(prompts), 1)
+    out["speedup_logprob_vs_reason"] = out["batched"]["speedup_logprob_vs_reason"]
     return out
 
 
@@ -124,13 +141,19 @@ def _throughput(generations: list, seconds: float) -> dict[str, float]:
     return {"seconds": round(seconds, 3), "output_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1)}
 
 
-def cached_repeat(limit: int | None, work: Path, task: str = "benchmark/humor_wtr.py@humor_wtr_id") -> dict[str, Any]:
-    """(c) + (d): the default task twice in fresh processes, caches cold then warm."""
+def cached_repeat(limit: int | None, work: Path, task: str = "benchmark/humor_wtr.py@humor_wtr_id",
+                  engine: str | None = None) -> dict[str, Any]:
+    """(c) + (d): the default task twice in fresh processes, caches cold then warm (engine: the embedded
+    student's, judge's and tie check's, else the default)."""
     env = {**os.environ, "INSPECT_CACHE_DIR": str(work / "inspect_cache"),
            "HUMOR_BENCH_JUDGE_CACHE": str(work / "judge_cache.sqlite")}
     command = [str(Path(sys.executable).parent / "inspect"), "eval", task, "--cache", "--display", "none"]
     if limit:
         command += ["--limit", str(limit)]
+    if engine:
+        command += ["-M", f"engine={engine}"]
+        for role in ("grader", "tie_check"):
+            command += ["--model-role", f"{role}={{model: {EMBEDDED}, model_args: {{engine: {engine}}}}}"]
     runs = {}
     for name in ("cold", "warm"):
         log_dir = work / f"logs_{name}"
@@ -182,8 +205,10 @@ def _inspect_seconds(log: Any) -> float | None:
         return None
 
 
-def speed_report(judge_items: int = 16, student_items: int = 16, suite_limit: int | None = None) -> dict[str, Any]:
-    """All four measurements; suite_limit None = the whole default ID suite (200 items)."""
+def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: int | None = None,
+                 engine: str | None = None) -> dict[str, Any]:
+    """All measurements; suite_limit None = the whole default ID suite (200 items); engine: the embedded
+    model's engine for (a), (c) and (d) (default: the provider's default)."""
     import torch
 
     items = load_suite("id", "test")
@@ -191,16 +216,18 @@ def speed_report(judge_items: int = 16, student_items: int = 16, suite_limit: in
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"},
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "engine": engine or "default",
     }
     with tempfile.TemporaryDirectory(prefix="humor-bench-speed-") as tmp:
-        report["cache"] = cached_repeat(suite_limit, Path(tmp))
+        report["cache"] = cached_repeat(suite_limit, Path(tmp), engine=engine)
     report["suite"] = {"items": report["cache"]["items"], "seconds": report["cache"]["cold"]["seconds"],
                        "note": "the cold run of 'cache': default command + --cache, fresh process, model load included"}
-    report["judge"] = judge_modes(items[:judge_items])
+    report["judge"] = judge_modes(items[:judge_items], engine=engine)
     report["student"] = student_batching(items[:student_items])
-    report["engines"] = engine_comparison(items[:student_items])
+    report["engines"] = engine_comparison(items[: min(student_items, 16)])
     report["targets"] = {
-        "logprob_judge_5x": report["judge"]["speedup_logprob_vs_reason"] >= 5,
+        "logprob_judge_5x_batched": report["judge"]["batched"]["speedup_logprob_vs_reason"] >= 5,
+        "logprob_judge_5x_per_request": report["judge"]["per_request"]["speedup_logprob_vs_reason"] >= 5,
         "batched_generation_3x": report["student"]["throughput_ratio"] >= 3,
         "cached_repeat_20x_and_0_calls": report["cache"]["speedup_warm_vs_cold"] >= 20 and report["cache"]["model_calls_on_repeat"] == 0,
         "id_suite_10_min": report["suite"]["items"] >= 200 and report["suite"]["seconds"] <= 600,
@@ -219,8 +246,11 @@ def _engine_line(e: dict[str, Any]) -> str:
 def format_report(report: dict[str, Any]) -> str:
     j, s, c, d = report["judge"], report["student"], report["cache"], report["suite"]
     return "\n".join([
-        f"(a) judge {j['judge']}, {j['judgments']} judgments: direct (1 token, logprobs) {j['direct']['seconds']}s vs "
-        f"reason {j['reason']['seconds']}s -> {j['speedup_logprob_vs_reason']}x",
+        f"(a) judge {j['judge']} ({j['engine']}), {j['prompt_tokens_per_judgment']} prompt tokens per judgment: "
+        f"batched, {j['batched']['judgments']} judgments: direct (1 token) {j['batched']['direct']['seconds']}s vs reason "
+        f"({j['batched']['reason']['decoded_tokens_per_judgment']} tokens decoded) {j['batched']['reason']['seconds']}s -> "
+        f"{j['batched']['speedup_logprob_vs_reason']}x; per request, {j['per_request']['judgments']} judgments: "
+        f"{j['per_request']['direct']['seconds']}s vs {j['per_request']['reason']['seconds']}s -> {j['per_request']['speedup_logprob_vs_reason']}x",
         f"(b) student, {s['prompts']} prompts: batched {s['batched']['tokens_per_s']} tok/s vs one at a time "
         f"{s['one_at_a_time']['tokens_per_s']} tok/s -> {s['throughput_ratio']}x",
         f"(c) {c['items']} items: cold {c['cold']['seconds']}s, warm {c['warm']['seconds']}s -> {c['speedup_warm_vs_cold']}x; "

@@ -47,13 +47,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import sklearn
-from scipy.optimize import minimize
-from scipy.special import expit
-from sklearn.linear_model import LogisticRegressionCV
-from sklearn.metrics import make_scorer
-from sklearn.model_selection import GroupKFold
+
+def _expit(x):
+    """The logistic function, overflow-free (scipy.special.expit without importing scipy)."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
+
+
+if TYPE_CHECKING:  # sklearn is imported where the GLM is fitted: it costs ~0.9 s at every `inspect eval` start
+    from sklearn.linear_model import LogisticRegressionCV
 
 NAN = float("nan")
 MIN_ITEMS = 5  # GroupKFold(5) needs 5 items; below that nothing is fitted
@@ -153,7 +157,7 @@ def length_controlled_wtr(
     design = np.column_stack([np.tanh(delta / np.std(delta, ddof=1)), np.ones(n)])
     model = _fit_alpacaeval_glm(design, p)
     phi, theta = (float(c) for c in model.coef_[0])
-    lc = float(expit(theta))
+    lc = float(_expit(theta))
     lc_se = lc * (1 - lc) * float(np.sqrt(_sandwich_covariance(design, p, np.array([phi, theta]))[1, 1]))
     warning = None
     if is_extreme_change(raw, lc):
@@ -197,7 +201,7 @@ def style_controlled_wtr(
     z = diff[:, columns] / spread[columns]  # scaled, not centred: z = 0 stays "no style difference"
     design = np.column_stack([np.ones(n), z])
     coef = _fit_soft_logistic(design, p, ridge=STYLE_RIDGE)
-    controlled = float(expit(coef[0]))
+    controlled = float(_expit(coef[0]))
     se = controlled * (1 - controlled) * float(np.sqrt(_sandwich_covariance(design, p, coef)[0, 0]))
     betas = {k: float(b) for k, b in zip(kept, coef[1:])}
     separating = [k for k, b in betas.items() if abs(b) > SEPARATION_LOGIT]
@@ -224,8 +228,13 @@ def _continuous_log_loss(y_true, y_pred, true_prob) -> float:
     return float(-np.mean(target * np.log(q) + (1 - target) * np.log(1 - q)))
 
 
-def _fit_alpacaeval_glm(design: np.ndarray, p: np.ndarray) -> LogisticRegressionCV:
+def _fit_alpacaeval_glm(design: np.ndarray, p: np.ndarray) -> "LogisticRegressionCV":
     """The estimator and settings of AlpacaEval's `fit_LogisticRegressionCV(is_ytrue_proba=True, n_splits=5)`."""
+    import sklearn
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GroupKFold
+
     x, y, weight, groups = soft_label_rows(design, p)
     new_api = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8)  # `penalty` deprecated in 1.8
     l1 = {"l1_ratios": (1.0,), "use_legacy_attributes": False} if new_api else {"penalty": "l1"}
@@ -242,16 +251,18 @@ def _fit_alpacaeval_glm(design: np.ndarray, p: np.ndarray) -> LogisticRegression
 
 def _fit_soft_logistic(design: np.ndarray, p: np.ndarray, ridge: float) -> np.ndarray:
     """argmin Σ [log(1 + e^η) − p η] + ridge/2 · |β|², η = design @ coef; column 0 (θ) unpenalised."""
+    from scipy.optimize import minimize  # imported here: scipy.optimize costs ~0.5 s at every `inspect eval` start
+
     penalty = np.full(design.shape[1], ridge)
     penalty[0] = 0.0
 
     def loss_and_gradient(coef):
         eta = design @ coef
         loss = np.sum(np.logaddexp(0, eta) - p * eta) + 0.5 * np.sum(penalty * coef**2)
-        return loss, design.T @ (expit(eta) - p) + penalty * coef
+        return loss, design.T @ (_expit(eta) - p) + penalty * coef
 
     def hessian(coef):
-        q = expit(design @ coef)
+        q = _expit(design @ coef)
         return (design.T * (q * (1 - q))) @ design + np.diag(penalty)
 
     start = np.zeros(design.shape[1])
@@ -262,7 +273,7 @@ def _fit_soft_logistic(design: np.ndarray, p: np.ndarray, ridge: float) -> np.nd
 def _sandwich_covariance(design: np.ndarray, p: np.ndarray, coef: np.ndarray) -> np.ndarray:
     """HC1 sandwich H⁻¹ (Σ s sᵀ) H⁻¹ · n/(n − k), s = (p − q) x: valid for soft labels, per-item independence."""
     n, k = design.shape
-    q = expit(design @ coef)
+    q = _expit(design @ coef)
     bread = np.linalg.pinv((design.T * (q * (1 - q))) @ design)
     scores = design * (p - q)[:, None]
     return bread @ (scores.T @ scores) @ bread * n / max(n - k, 1)

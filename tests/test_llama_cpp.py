@@ -26,12 +26,12 @@ PAIRS = [
 
 def test_auto_falls_back_to_transformers_and_an_explicit_engine_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr("benchmark.models.llama_cpp_engine.llama_cpp_available", lambda: False)
-    assert providers._resolve_engine("auto", "cpu") == "transformers"
+    assert providers._resolve_engine("auto", lambda: "cpu") == "transformers"
     with pytest.raises(ValueError, match=r'pip install -e "\.\[fast\]"'):
-        providers._resolve_engine("llama_cpp", "cpu")
+        providers._resolve_engine("llama_cpp", lambda: "cpu")
     with pytest.raises(ValueError, match="choose one of: auto, transformers, llama_cpp"):
-        providers._resolve_engine("vllm", "cpu")
-    assert providers._resolve_engine("transformers", "cpu") == "transformers"
+        providers._resolve_engine("vllm", lambda: "cpu")
+    assert providers._resolve_engine("transformers", lambda: "cpu") == "transformers"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def engines(embedded_dir):
 def test_engine_is_chosen_and_part_of_the_judge_identity(engines):
     llama, torch_api = engines
     assert (llama.engine, torch_api.engine) == ("llama_cpp", "transformers")
-    assert providers._resolve_engine("auto", "cpu") == "llama_cpp"
+    assert providers._resolve_engine("auto", lambda: "cpu") == "llama_cpp"
     assert llama.cache_identity() != torch_api.cache_identity()
 
 
