@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -25,9 +24,8 @@ from typing import Any
 from inspect_ai.log import read_eval_log
 from inspect_ai.scorer import SampleScore
 
-from benchmark.submit import (
-    BLOCKING_FLAGS, KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, OutputRecord, data_sha256, validate_outputs,
-)
+from benchmark.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
+from benchmark.submit import KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, data_sha256
 from scorers import stats
 
 from benchmark.leaderboard_render import (  # noqa: F401 - re-exported for callers of the board

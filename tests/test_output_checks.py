@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmark.submit import BLOCKING_FLAGS, OutputRecord, validate_outputs
+from benchmark.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
 
 ITEMS = [
     ("My daughter cooked dinner for the whole family tonight without anyone asking her to.",
