@@ -87,7 +87,7 @@ def plot_controlled(rows: list[dict], out_dir: Path) -> Path:
                 if not math.isfinite(value):
                     ax.text(bar.get_x() + bar.get_width() / 2, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
         ax.axhline(0.5, color="#999999", lw=1, ls="--")
-        ax.set_xticks(x, [_label(r) for r in rows], fontsize=8)
+        ax.set_xticks(x, [_label(r) for r in rows], fontsize=8, rotation=30, ha="right")  # side by side: names overlap
         ax.set_title(f"{suite.upper()}: raw vs controlled WTR")
         ax.set_ylim(0, 1.05)
     axes[0].set_ylabel("win-tie rate")
