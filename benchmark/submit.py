@@ -177,8 +177,9 @@ def data_sha256(suite: str, split: str = "test") -> str:
 def git_revision() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10)
+        # results/ is data (logs, boards) that every submission changes: only code makes a revision dirty
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.stdout.strip() else "")
