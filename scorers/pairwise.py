@@ -14,7 +14,7 @@ from inspect_ai.util import collect
 
 from . import stats
 from .judge import OrderVerdict, cloze_preference, likelihood_api
-from .judge_cache import CachedJudge, CallLedger, VerdictStore, open_store
+from .judge_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 from .judge_quality import self_preference_flag
 from .metrics import bias_controlled, judge_cost, judge_diagnostics, panel_report, wtr_report
 
@@ -175,7 +175,8 @@ def pairwise_humor_judge(
         checker = _tie_checker(models[0]) if tie_check and student else None
         checker_view = None
         if checker is not None:
-            checker_view = judges[0] if checker is models[0] else CachedJudge(checker, store, item_id, input_text, ledger)
+            same_model = checker is models[0] or judge_identity(checker) == judge_identity(models[0])
+            checker_view = judges[0] if same_model else CachedJudge(checker, store, item_id, input_text, ledger)
             if methods[0] == "cloze" and checker_view is judges[0]:  # one batched request for judge + tie check
                 await checker_view.cloze_scores([student, *references, input_text])
         for k, (role, judge, method) in enumerate(zip(roles, judges, methods)):

@@ -26,6 +26,9 @@ def test_default_task_runs_embedded_student_against_embedded_cloze_judge(tmp_pat
     metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
     assert 0 <= metrics["wtr_ci_lower"] <= metrics["wtr"] <= metrics["wtr_ci_upper"] <= 1
     assert metrics["position_consistency"] == 1 and metrics["invalid_rate"] == 0  # cloze is order-free
+    # judge and tie check are the same weights: one request per item scores student, reference and the
+    # input copy (3 candidates, both framings), nothing counted twice, nothing cached in a fresh cache
+    assert metrics["judge_requests_made"] == 3 * 3 and metrics["judge_cache_hit_rate"] == 0
     sample = read_eval_log(log.location).samples[0]
     score = sample.scores["pairwise_humor_judge"]
     assert score.metadata["arbiter"] == "cloze" and score.metadata["judge"] == "local/smollm2-135m"
