@@ -211,11 +211,14 @@ def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: in
     model's engine for (a), (c) and (d) (default: the provider's default)."""
     import torch
 
+    from benchmark.submit import git_revision
+
     items = load_suite("id", "test")
     report: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"},
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "git_revision": git_revision(),
         "engine": engine or "default",
     }
     with tempfile.TemporaryDirectory(prefix="humor-bench-speed-") as tmp:

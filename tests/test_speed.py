@@ -35,4 +35,4 @@ def test_speed_command_measures_every_section_and_the_repeat_is_free(tmp_path, e
     assert set(report["targets"]) == {"logprob_judge_5x_batched", "logprob_judge_5x_per_request", "batched_generation_3x",
                                       "cached_repeat_20x_and_0_calls", "id_suite_10_min"}
     assert report["targets"]["id_suite_10_min"] is False  # 2 items are not the suite: never claimed as met
-    assert "(c) 2 items" in result.output and Path(out).is_file()
+    assert "(c) 2 items" in result.output and Path(out).is_file() and report["git_revision"]
