@@ -45,14 +45,14 @@ def judge_modes(items: list, judge_name: str = EMBEDDED, per_request_items: int 
 
     judge = get_model(judge_name, **({"engine": engine} if engine else {}))
 
-    def jobs(subset: list, mode: str) -> list:
+    def jobs(subset: list) -> list:
         return [(it.input, a, b) for it in subset for a, b in ((it.references[0], it.references[1]), (it.references[1], it.references[0]))]
 
     async def batched(subset: list, mode: str) -> list:
-        return list(await asyncio.gather(*(judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset, mode))))
+        return list(await asyncio.gather(*(judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset))))
 
     async def sequential(subset: list, mode: str) -> list:
-        return [await judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset, mode)]
+        return [await judge_mcp(judge, x, a, b, mode, 2, cache=False) for x, a, b in jobs(subset)]
 
     asyncio.run(batched(items[:2], "direct"))  # load and warm the model outside the timings
     tokenizer = judge.api.checkpoint.tokenizer
@@ -78,7 +78,7 @@ def judge_modes(items: list, judge_name: str = EMBEDDED, per_request_items: int 
             }
         section["speedup_logprob_vs_reason"] = round(section["reason"]["seconds"] / section["direct"]["seconds"], 2)
         out[regime] = section
-    prompts = [mcp_prompt(x, a, b, "direct") for x, a, b in jobs(items, "direct")]
+    prompts = [mcp_prompt(x, a, b, "direct") for x, a, b in jobs(items)]
     out["prompt_tokens_per_judgment"] = round(sum(map(n_tokens, prompts)) / len(prompts), 1)
     out["speedup_logprob_vs_reason"] = out["batched"]["speedup_logprob_vs_reason"]
     return out

@@ -46,15 +46,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-def _expit(x):
-    """The logistic function, overflow-free (scipy.special.expit without importing scipy)."""
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
-
 
 if TYPE_CHECKING:  # sklearn is imported where the GLM is fitted: it costs ~0.9 s at every `inspect eval` start
     from sklearn.linear_model import LogisticRegressionCV
@@ -219,6 +213,11 @@ def soft_label_rows(design: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.n
     n = len(p)
     groups = np.concatenate([np.arange(n), np.arange(n)])
     return np.vstack([design, design]), np.r_[np.ones(n), np.zeros(n)], np.r_[p, 1 - p], groups
+
+
+def _expit(x):
+    """The logistic function, overflow-free (scipy.special.expit without importing scipy)."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))
 
 
 def _continuous_log_loss(y_true, y_pred, true_prob) -> float:

@@ -1,8 +1,9 @@
 """Optional fast path: the embedded GGUF run by llama.cpp (`pip install -e ".[fast]"`), same interface as
 LoadedCheckpoint (render_chat, generate, continuation_logprobs).
 
-Why: llama.cpp decodes one sequence about 8x faster than transformers on 2 CPU cores and needs no
-fp32 conversion. Semantics follow the transformers engine, not llama.cpp's defaults: the HF chat
+Why: llama.cpp decodes one sequence faster than transformers (1.6x on 2 CPU cores,
+results/speed_llama_cpp.json) and needs no fp32 conversion; it cannot batch, so whole suites are
+slower on it and it is opt-in. Semantics follow the transformers engine, not llama.cpp's defaults: the HF chat
 template, HF-style repetition penalty over prompt and output, log-probabilities from the raw
 logits. Likelihoods come from `eval()` + `scores` with all logits kept, never from `echo=True`
 prompt logprobs, which are wrong (models.md, gotcha 3); contexts shared by several continuations
@@ -154,7 +155,6 @@ class LlamaCppEngine:
                     total += float(_log_softmax(np.asarray(llm.scores[t - 1]))[full[t]])
                 results[i] = total
         return [results[i] for i in range(len(pairs))]
-
 
 
 _ENGINES: dict[str, LlamaCppEngine] = {}
