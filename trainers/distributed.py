@@ -9,7 +9,10 @@ find the outputs current (by fingerprint) and read them. With one process all of
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import functools
+from typing import Any, Callable, Iterator, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _state():
@@ -38,3 +41,14 @@ def main_process_first() -> Iterator[None]:
 
 def wait_for_everyone() -> None:
     _state().wait_for_everyone()
+
+
+def on_main_process_first(stage: F) -> F:
+    """A data stage as a method: run under main_process_first (the others then find its outputs current)."""
+
+    @functools.wraps(stage)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with main_process_first():
+            return stage(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

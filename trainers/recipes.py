@@ -30,7 +30,7 @@ from . import data as datafiles
 from .checkpoints import fingerprint, is_complete, last_trainer_checkpoint, read_manifest, save_student
 from .config import RecipeConfig, resolve_base_model, training_args
 from .critic import feedback_items, label_pairs, student_feedback
-from .distributed import is_main_process, main_process_first, num_processes, wait_for_everyone
+from .distributed import is_main_process, num_processes, on_main_process_first, wait_for_everyone
 
 RECIPES: dict[str, list[str]] = {
     "teacher": ["teacher"],
@@ -67,11 +67,8 @@ class Run:
             outputs[stage] = getattr(self, f"stage_{stage}")()
         return outputs
 
+    @on_main_process_first
     def stage_teacher(self) -> Path:
-        with main_process_first():
-            return self._teacher()
-
-    def _teacher(self) -> Path:
         from .teacher import collect_teacher_pairs
 
         path = self.pairs_path
@@ -134,12 +131,9 @@ class Run:
     def ws(self) -> Path:
         return self.stage_ft_ws()
 
+    @on_main_process_first
     def feedback(self, source: Path) -> Path:
         """Critic-labeled most-diverse pairs of k samples from the checkpoint `source`."""
-        with main_process_first():
-            return self._feedback(source)
-
-    def _feedback(self, source: Path) -> Path:
         path = self.dir / "feedback" / f"{source.name}.jsonl"
         fp = fingerprint({"feedback": dataclasses.asdict(self.cfg.feedback), "source": _fingerprint_of(source),
                           "pairs": datafiles.file_sha256(self.pairs_path), "seed": self.cfg.seed})
@@ -152,12 +146,9 @@ class Run:
         gc.collect()
         return self._save_feedback(records, counts, path, fp, start)
 
+    @on_main_process_first
     def teacher_feedback(self) -> Path:
         """BRIO-DPO's supervision: the teacher's own N paraphrases, most-diverse pair, ranked by the critic."""
-        with main_process_first():
-            return self._teacher_feedback()
-
-    def _teacher_feedback(self) -> Path:
         path = self.dir / "feedback" / "teacher.jsonl"
         fp = fingerprint({"feedback": dataclasses.asdict(self.cfg.feedback), "pairs": datafiles.file_sha256(self.pairs_path)})
         if self._data_is_current(path, fp):
