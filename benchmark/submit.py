@@ -29,7 +29,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from benchmark.humor_wtr import EMBEDDED_MODEL, humor_wtr
 from benchmark.models.checkpoint import CheckpointError, GenerationSettings, load_checkpoint, validate_checkpoint_dir
 from benchmark.suites import suite_path
-from scorers import judge as judge_prompts
+from scorers.judge_cache import judge_prompts_hash
 from scorers.pairwise import judge_preflight, select_references
 from solvers.paraphrase import student_messages
 
@@ -164,12 +164,6 @@ def teacher_parity_task(suite: str, **params: Any) -> Task:
 
 
 # --- manifest and running ------------------------------------------------------------------------------
-def judge_prompt_sha256() -> str:
-    parts = [judge_prompts.MCP_TEMPLATE, judge_prompts.ANSWER_FORMATS, judge_prompts.PARSER_VERSION,
-             judge_prompts.CLOZE_FUNNY_CONTEXT, judge_prompts.CLOZE_PLAIN_CONTEXT]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
 def data_sha256(suite: str, split: str = "test") -> str:
     return hashlib.sha256(suite_path(suite, split).read_bytes()).hexdigest()
 
@@ -206,7 +200,7 @@ def build_manifest(name: str, student: Student, judge: str, suites: Sequence[str
         "params": params,
         "limit": limit,
         "judge": judge,
-        "judge_prompt_sha256": judge_prompt_sha256(),
+        "judge_prompt_sha256": judge_prompts_hash(),
         "data_sha256": {suite: data_sha256(suite, settings["split"]) for suite in suites},
         "harness_version": harness_version(),
         "git_revision": git_revision(),

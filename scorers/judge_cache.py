@@ -46,6 +46,14 @@ def cloze_prompt_hash() -> str:
     return _sha(judging.CLOZE_FUNNY_CONTEXT + "\x00" + judging.CLOZE_PLAIN_CONTEXT)
 
 
+def judge_prompts_hash() -> str:
+    """All the judge's prompt text and its parser version, in one hash: the submission manifest's
+    `judge_prompt_sha256` (the per-call keys above add decoding and the mode)."""
+    parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.PARSER_VERSION,
+             judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT]
+    return _sha(json.dumps(parts, sort_keys=True))
+
+
 def judge_identity(model: Model) -> str:
     """What makes two judges interchangeable: provider identity (weights for local models) + config."""
     api = model.api
