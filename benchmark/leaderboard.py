@@ -140,7 +140,8 @@ def read_run(path: str | Path) -> SuiteRun:
             run.records.append(OutputRecord(text, str(score.answer or ""), refs, str(raw)))
             group = (sample.metadata or {}).get(GROUP_KEYS[suite])
             run.groups.append(None if group is None else str(group))
-            run.requests, run.cached = _count_requests(run.requests, run.cached, sample, score)
+            requests, cached = _sample_requests(sample, score)
+            run.requests, run.cached = run.requests + requests, run.cached + cached
         usage = log.stats.model_usage.values() if log.stats else []
         run.tokens = sum(u.total_tokens or 0 for u in usage)
         costs = [u.total_cost for u in usage if u.total_cost is not None]
@@ -152,12 +153,11 @@ def read_run(path: str | Path) -> SuiteRun:
     return run
 
 
-def _count_requests(requests: int, cached: int, sample: Any, score: Any) -> tuple[int, int]:
-    """Add one sample's student calls (Inspect model events) and judge requests (the scorer's ledger)."""
-    for event in sample.events or []:
-        if getattr(event, "event", None) == "model" and getattr(event, "role", None) is None:
-            requests += 1
-            cached += getattr(event, "cache", None) == "read"
+def _sample_requests(sample: Any, score: Any) -> tuple[int, int]:
+    """(requests, of which cached) for one sample: student calls (Inspect model events without a role)
+    and judge requests (the scorer's ledger)."""
+    student = [e for e in sample.events or [] if getattr(e, "event", None) == "model" and getattr(e, "role", None) is None]
+    requests, cached = len(student), sum(getattr(e, "cache", None) == "read" for e in student)
     calls = (score.metadata or {}).get("judge_calls") or {}
     if isinstance(calls, dict):
         judge_cached, judge_made = int(calls.get("cached", 0)), int(calls.get("made", 0))
