@@ -36,13 +36,15 @@ def main() -> None:
 
 @main.command()
 @click.option("--model", "alias", default="smollm2-135m", show_default=True, help="embedded model alias")
-def prepare(alias: str) -> None:
-    """Convert the embedded GGUF model once to a cached safetensors folder."""
-    from benchmark.models.embedded import ensure_converted
+@click.option("--all", "every", is_flag=True, help="every embedded model (the student and both judges)")
+def prepare(alias: str, every: bool) -> None:
+    """Convert embedded GGUF models once to cached safetensors folders (split GGUFs assembled and checked)."""
+    from benchmark.models.embedded import EMBEDDED_MODELS, ensure_converted
 
-    start = time.monotonic()
-    folder = ensure_converted(alias)
-    click.echo(f"{alias}: {folder} ({time.monotonic() - start:.1f}s)")
+    for name in EMBEDDED_MODELS if every else [alias]:
+        start = time.monotonic()
+        folder = ensure_converted(name)
+        click.echo(f"{name}: {folder} ({time.monotonic() - start:.1f}s)")
 
 
 @main.command()
@@ -58,16 +60,18 @@ def suites() -> None:
 @main.command("cloze-signal")
 @click.option("--suite", default="id", show_default=True)
 @click.option("--split", default="test", show_default=True)
-@click.option("--judge", default="local/smollm2-135m", show_default=True, help="a model that scores continuations")
+@click.option("--judge", default=None, help="any judge (default: the tasks' default judge, local/qwen2.5-coder-1.5b)")
+@click.option("--method", type=click.Choice(["auto", "mcp", "cloze", "cloze_meaning"]), default="auto", show_default=True)
 @click.option("--limit", type=int, default=None, help="first N items only")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output (default results/cloze_signal_<suite>.json)")
-def cloze_signal(suite: str, split: str, judge: str, limit: int | None, out: Path | None) -> None:
-    """Does the cloze judge prefer each reference to a verbatim copy of the input?"""
+def cloze_signal(suite: str, split: str, judge: str | None, method: str, limit: int | None, out: Path | None) -> None:
+    """Does the judge prefer each reference to a verbatim copy of the input?"""
     from benchmark.diagnostics import reference_vs_copy, write_json
+    from benchmark.humor_wtr import EMBEDDED_JUDGE
     from benchmark.suites import load_suite
 
     items = load_suite(suite, split)[:limit]
-    report = {"suite": suite, "split": split, **reference_vs_copy(items, judge)}
+    report = {"suite": suite, "split": split, **reference_vs_copy(items, judge or EMBEDDED_JUDGE, method)}
     path = write_json(report, out or RESULTS_DIR / f"cloze_signal_{suite}.json")
     click.echo(
         f"{suite}/{split}: reference beats input copy in {report['chosen_reference_beats_copy']:.1%} of "
@@ -95,19 +99,44 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
 
 
 @main.command("judge-report")
-@click.option("--grader", required=True, help="any Inspect model, e.g. local/smollm2-135m or openai/gpt-4o")
-@click.option("--method", type=click.Choice(["mcp", "cloze"]), default="mcp", show_default=True)
-@click.option("--mcp-mode", type=click.Choice(["reason", "direct", "auto"]), default="reason", show_default=True, help="reason: the paper's format")
+@click.option("--grader", default=None, help="any Inspect model (default: the tasks' default judge, local/qwen2.5-coder-1.5b)")
+@click.option("--method", type=click.Choice(["auto", "mcp", "cloze", "cloze_meaning"]), default="auto", show_default=True,
+              help="auto: the tasks' default (cloze_meaning for a local judge, mcp otherwise)")
+@click.option("--mcp-mode", type=click.Choice(["auto", "reason", "direct"]), default="auto", show_default=True,
+              help="auto: one token where logprobs exist; reason: the paper's format")
+@click.option("--pairs", "pairs_path", type=click.Path(path_type=Path), default=None,
+              help="labeled pairs, JSONL {id, input, a, b, funnier} (default: benchmark/data/judge_validation.jsonl)")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default results/judge_reports/<judge>_<method>_<pairs>.json)")
 @click.option("--limit", type=int, default=None, help="first N labeled pairs only")
-def judge_report_command(grader: str, method: str, mcp_mode: str, limit: int | None) -> None:
-    """Table 1 of the paper (Ag-H, Ag-C, PB, LB) plus consistency and fairness for one judge."""
+def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_path: Path | None, out: Path | None, limit: int | None) -> None:
+    """Agreement of a judge with labeled pairs: Ag-H, Cohen's kappa, Ag-C, PB, LB, consistency, fairness."""
     from benchmark.diagnostics import write_json
-    from benchmark.judge_report import format_table, judge_report
+    from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
+    from benchmark.judge_report import VALIDATION_FILE, format_table, judge_report
+    from scorers.judge_cache import open_store
 
-    report = judge_report(grader, method, mcp_mode, limit)
-    slug = "".join(ch if ch.isalnum() else "_" for ch in f"{grader}_{method}_{mcp_mode if method == 'mcp' else ''}").strip("_")
-    path = write_json(report, RESULTS_DIR / "judge_reports" / f"{slug}.json")
+    grader = grader or EMBEDDED_JUDGE
+    pairs_path = pairs_path or VALIDATION_FILE
+    report = judge_report(grader, method, mcp_mode, pairs_path, limit, open_store(default_verdict_cache()))
+    mode = report["mcp_mode"] or ""
+    slug = "".join(ch if ch.isalnum() else "_" for ch in f"{grader}_{report['method']}_{mode}_{Path(pairs_path).stem}")
+    path = write_json(report, out or RESULTS_DIR / "judge_reports" / f"{slug.strip('_')}.json")
     click.echo(format_table(report) + f"\n-> {path}")
+
+
+@main.command("judge-fit")
+@click.option("--grader", default=None, help="a local judge (default: the tasks' default judge)")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON (default results/judge_fit/<judge>.json)")
+def judge_fit_command(grader: str | None, out: Path | None) -> None:
+    """Choose the cloze_meaning constants of a judge on the dev pairs (never the test suites)."""
+    from benchmark.diagnostics import write_json
+    from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
+    from benchmark.judge_fit import default_out, format_fit, judge_fit
+    from scorers.judge_cache import open_store
+
+    grader = grader or EMBEDDED_JUDGE
+    report = judge_fit(grader, open_store(default_verdict_cache()))
+    click.echo(format_fit(report) + f"\n-> {write_json(report, out or default_out(grader))}")
 
 
 @main.command()

@@ -1,8 +1,8 @@
-"""Judge sanity checks that need no student: does the arbiter prefer a teacher reference to a copy of the input?
+"""Judge sanity checks that need no student: does the judge prefer a teacher reference to a copy of the input?
 
 Why: a judge that cannot tell a joke from the literal sentence it paraphrases gives WTRs that mean
-nothing. The check asks the cloze arbiter, item by item, whether each reference beats a verbatim
-copy of the input; the acceptance bar for the embedded judge is 80 % of items.
+nothing. The check asks the judge (through the one pair path, `scorers.pairwise.judge_pair`), item by
+item, whether each reference beats a verbatim copy of the input.
 """
 
 from __future__ import annotations
@@ -15,35 +15,38 @@ from pathlib import Path
 from inspect_ai.model import get_model
 
 from benchmark.suites import SuiteItem
-from scorers.judge import cloze_humor_scores, likelihood_api
-from scorers.pairwise import select_references
+from scorers.judge_cache import CachedJudge, CallLedger
+from scorers.pairwise import JudgeSettings, first_side_probability, judge_pair, resolve_method
+from scorers.scorer import select_references
 
 
-def reference_vs_copy(items: list[SuiteItem], judge: str = "local/smollm2-135m", reference_seed: int = 0) -> dict:
-    """Share of items whose reference out-scores a verbatim copy of the input under the cloze arbiter."""
-    api = likelihood_api(get_model(judge))
+def reference_vs_copy(items: list[SuiteItem], judge: str, method: str = "auto", reference_seed: int = 0) -> dict:
+    """Share of items whose reference beats a verbatim copy of the input (P(reference) > 0.5, both orders)."""
+    model = get_model(judge)
+    resolved = resolve_method(method, model)  # type: ignore[arg-type]
+    settings = JudgeSettings(arbiter=resolved)
 
-    async def score_all() -> list[list[float]]:
-        jobs = [cloze_humor_scores(api, it.input, [it.input, *it.references]) for it in items]
-        return list(await asyncio.gather(*jobs))
+    async def item_wins(item: SuiteItem) -> list[bool]:
+        view = CachedJudge(model, None, item.id, item.input, CallLedger())
+        verdicts = [await judge_pair(view, resolved, ref, item.input, settings) for ref in item.references]
+        return [(first_side_probability(*v) or 0.0) > 0.5 for v in verdicts]
+
+    async def score_all() -> list[list[bool]]:
+        return list(await asyncio.gather(*(item_wins(it) for it in items)))
 
     start = time.monotonic()
-    scores = asyncio.run(score_all())
+    wins = asyncio.run(score_all())
     seconds = time.monotonic() - start
-    chosen_wins, all_three, per_reference = 0, 0, 0
-    for item, (copy_score, *ref_scores) in zip(items, scores):
-        chosen = select_references(list(item.references), item.id, "hash", reference_seed)[0]
-        chosen_wins += ref_scores[item.references.index(chosen)] > copy_score
-        all_three += all(s > copy_score for s in ref_scores)
-        per_reference += sum(s > copy_score for s in ref_scores)
+    chosen = [w[item.references.index(select_references(list(item.references), item.id, "hash", reference_seed)[0])]
+              for item, w in zip(items, wins)]
     n = len(items)
     return {
         "judge": judge,
-        "arbiter": "cloze",
+        "arbiter": resolved,
         "n_items": n,
-        "chosen_reference_beats_copy": chosen_wins / n,
-        "all_three_references_beat_copy": all_three / n,
-        "reference_beats_copy_per_reference": per_reference / (3 * n),
+        "chosen_reference_beats_copy": sum(chosen) / n,
+        "all_three_references_beat_copy": sum(all(w) for w in wins) / n,
+        "reference_beats_copy_per_reference": sum(map(sum, wins)) / (3 * n),
         "seconds": round(seconds, 1),
     }
 

@@ -1,14 +1,15 @@
 """Humor win-tie rate (Ravi et al., ACL 2024): a student's humorous paraphrase vs the teacher's reference.
 
 Usage:
-    inspect eval benchmark/humor_wtr.py                       # both suites, embedded student + cloze judge
+    inspect eval benchmark/humor_wtr.py                       # both suites, embedded student + embedded judge
     inspect eval benchmark/humor_wtr.py@humor_wtr_ood --model <student> --model-role grader=<judge>
     inspect eval benchmark/humor_wtr.py@humor_wtr_id -T split=dev -T reference=all -T arbiter=mcp
 
 Defaults: with no --model the student is the embedded SmolLM2-135M-Instruct (`local/smollm2-135m`,
 set by INSPECT_EVAL_MODEL in the repository's .env, because a Task's own model would override --model);
-with no grader role the judge is the same embedded model, used through the cloze arbiter (an A/B
-prompt has no signal at 135M). The judge and arbiter used are recorded in every sample's score.
+with no grader role the judge is the embedded Qwen2.5-Coder-1.5B-Instruct (`local/qwen2.5-coder-1.5b`)
+through the cloze_meaning method (the humor contrast gated by a meaning score; an A/B prompt has no
+signal at this size). The judge and method used are recorded in every sample's score.
 """
 
 import inspect
@@ -21,17 +22,18 @@ from inspect_ai.log import HeadlineMetric
 from benchmark.models.embedded import cache_root
 from benchmark.suites import SUITE_DESCRIPTIONS, suite_dataset
 from scorers.judge_cache import CACHE_FILE
-from scorers.pairwise import judge_preflight, pairwise_humor_judge
+from scorers.scorer import judge_preflight, pairwise_humor_judge
 from solvers.paraphrase import humorous_paraphrase
 
-EMBEDDED_MODEL = "local/smollm2-135m"
+EMBEDDED_STUDENT = "local/smollm2-135m"
+EMBEDDED_JUDGE = "local/qwen2.5-coder-1.5b"  # role `grader`; its default method is cloze_meaning
 TASK_VERSION = 1
 
 
 def humor_wtr(
     suite: str = "id",
     split: str = "test",
-    arbiter: Literal["auto", "mcp", "cloze"] = "auto",
+    arbiter: Literal["auto", "mcp", "cloze", "cloze_meaning"] = "auto",
     reference: Literal["hash", "first", "all"] = "hash",
     reference_seed: int = 0,
     mcp_mode: Literal["auto", "reason", "direct"] = "auto",
@@ -81,7 +83,7 @@ def humor_wtr(
             tie_check=tie_check,
             verdict_cache=verdict_cache,
         ),
-        model_roles={"grader": EMBEDDED_MODEL, "tie_check": EMBEDDED_MODEL},
+        model_roles={"grader": EMBEDDED_JUDGE, "tie_check": EMBEDDED_STUDENT},
         name=f"humor_wtr_{suite}",
         version=TASK_VERSION,
         metadata={"suite_description": SUITE_DESCRIPTIONS.get(suite, ""), "settings": settings},

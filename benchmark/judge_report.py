@@ -1,8 +1,12 @@
-"""Judge report card on the labeled judge-validation pairs: the paper's Table 1 columns for any judge.
+"""A judge's report card on labeled pairs: the paper's Table 1 columns, Cohen's kappa, order diagnostics.
 
-Each labeled pair (a, b) is judged in both orders (a first, then b first) with the benchmark's own
-judge code (MCP prompt or cloze arbiter), and `scorers.judge_quality` turns the verdicts into
-Ag-H, Ag-C, PB, LB, position consistency and preference fairness.
+Each labeled pair (a, b) is judged in both orders with `scorers.pairwise.judge_pair` (the benchmark's
+own judgment, verdict cache included) and `scorers.judge_quality` turns the verdicts into Ag-H,
+kappa, Ag-C, PB, LB, position consistency, preference fairness and the first-slot rate, overall and
+per `case` / `student` / `split` field when the file has them.
+
+Pairs files are JSON Lines in the judge_validation.jsonl format: `id, input, a, b, funnier` (a | b |
+tie), optional `more_faithful`, `case`, `note`, `student`, `split`.
 """
 
 from __future__ import annotations
@@ -10,55 +14,86 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from inspect_ai.model import get_model
 
 from benchmark.suites import DATA_DIR
-from scorers.judge import cloze_humor_scores, cloze_preference, judge_mcp, likelihood_api
+from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.judge_quality import LabeledPair, human_agreement, order_diagnostics
+from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
 
 VALIDATION_FILE = DATA_DIR / "judge_validation.jsonl"
+LABELS = {"funnier": ("a", "b", "tie"), "more_faithful": ("a", "b", "tie")}
+BREAKDOWN_FIELDS = ("case", "student", "split")
 
 
-def load_validation_pairs(path: Path = VALIDATION_FILE) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+class PairsFileError(ValueError):
+    """A labeled-pairs file that cannot be read; the message names the file, the line and the fix."""
 
 
-async def _judge_both_orders(judge, method: str, pair: dict, mcp_mode: str) -> tuple[int | None, int | None]:
-    if method == "cloze":
-        s_a, s_b = await cloze_humor_scores(likelihood_api(judge), pair["input"], [pair["a"], pair["b"]])
-        return cloze_preference(s_a, s_b).choice, cloze_preference(s_b, s_a).choice
-    ab = judge_mcp(judge, pair["input"], pair["a"], pair["b"], mcp_mode, cache=False)
-    ba = judge_mcp(judge, pair["input"], pair["b"], pair["a"], mcp_mode, cache=False)
-    v_ab, v_ba = await asyncio.gather(ab, ba)
-    return v_ab.choice, v_ba.choice
+def load_labeled_pairs(path: str | Path = VALIDATION_FILE) -> list[dict]:
+    """Validated labeled pairs (every failure names the file, the line and the fix)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PairsFileError(f"pairs file '{path}' not found; pass a JSONL file of {{id, input, a, b, funnier}} rows")
+    pairs, seen = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as ex:
+            raise PairsFileError(f"{where}: not valid JSON ({ex.msg}); write one JSON object per line") from None
+        if not isinstance(row, dict):
+            raise PairsFileError(f"{where}: expected a JSON object with id, input, a, b, funnier")
+        for key in ("id", "input"):
+            if not isinstance(row.get(key), str) or not row[key].strip():
+                raise PairsFileError(f"{where}: field '{key}' must be a non-empty string")
+        for key in ("a", "b"):  # an empty paraphrase is a real student output (it loses without a call)
+            if not isinstance(row.get(key), str):
+                raise PairsFileError(f"{where}: field '{key}' must be a string")
+        for key, allowed in LABELS.items():
+            if (key == "funnier" or key in row) and row.get(key) not in allowed:
+                raise PairsFileError(f"{where}: '{key}' is {row.get(key)!r}; use one of {', '.join(allowed)}")
+        if row["id"] in seen:
+            raise PairsFileError(f"{where}: id '{row['id']}' appears twice; ids must be unique")
+        seen.add(row["id"])
+        pairs.append(row)
+    if not pairs:
+        raise PairsFileError(f"pairs file '{path}' has no pairs")
+    return pairs
 
 
-def judge_report(grader: str, method: str = "mcp", mcp_mode: str = "reason", limit: int | None = None) -> dict:
-    """Table-1 columns (x100 in the printout) plus order diagnostics for one judge."""
-    pairs = load_validation_pairs()[:limit]
-    judge = get_model(grader)
-    if method == "cloze":
-        likelihood_api(judge)  # clear error before any work
+async def judge_labeled_pairs(
+    grader: Any, method: str, pairs: Sequence[dict], settings: JudgeSettings, store: VerdictStore | None
+) -> list[tuple[int | None, int | None]]:
+    """(choice with a in slot 1, choice with b in slot 1) per pair, through the one pair path."""
 
-    async def run_all() -> list[tuple[int | None, int | None]]:
-        return list(await asyncio.gather(*[_judge_both_orders(judge, method, p, mcp_mode) for p in pairs]))
+    async def one(pair: dict) -> tuple[int | None, int | None]:
+        view = CachedJudge(grader, store, str(pair["id"]), pair["input"], CallLedger())
+        fwd, bwd = await judge_pair(view, method, pair["a"], pair["b"], settings)  # type: ignore[arg-type]
+        return fwd.choice, bwd.choice
 
-    start = time.monotonic()
-    choices = asyncio.run(run_all())
+    return list(await asyncio.gather(*(one(p) for p in pairs)))
+
+
+def card(pairs: Sequence[dict], choices: Sequence[tuple[int | None, int | None]]) -> dict[str, float]:
+    """Agreement and order diagnostics of one set of judged pairs (pure)."""
     labeled = [
-        LabeledPair(c_ab, c_ba, p["funnier"], p.get("more_faithful"), len(p["a"]), len(p["b"]))
-        for p, (c_ab, c_ba) in zip(pairs, choices)
+        LabeledPair(ab, ba, p["funnier"], p.get("more_faithful"), len(p["a"]), len(p["b"]))
+        for p, (ab, ba) in zip(pairs, choices)
     ]
     agreement = human_agreement(labeled)
-    order = order_diagnostics(choices)
+    order = order_diagnostics(list(choices))
     return {
-        "judge": grader,
-        "method": method,
-        "mcp_mode": mcp_mode if method == "mcp" else None,
         "n_pairs": len(pairs),
+        "n_tie_labels": agreement["n_tie_labels"],
         "ag_h": agreement["ag_h"],
+        "kappa_h": agreement["kappa_h"],
         "ag_c": agreement["ag_c"],
         "pb": agreement["pb"],
         "lb": agreement["lb"],
@@ -68,13 +103,53 @@ def judge_report(grader: str, method: str = "mcp", mcp_mode: str = "reason", lim
         "preference_fairness": order["preference_fairness"],
         "first_slot_rate": order["first_slot_rate"],
         "invalid_rate": order["invalid_rate"],
-        "seconds": round(time.monotonic() - start, 1),
     }
 
 
+def judge_report(
+    grader: str,
+    method: str = "auto",
+    mcp_mode: str = "auto",
+    pairs_path: str | Path = VALIDATION_FILE,
+    limit: int | None = None,
+    store: VerdictStore | None = None,
+) -> dict:
+    """The report card of one judge and method on one labeled-pairs file (rates in [0, 1])."""
+    pairs = load_labeled_pairs(pairs_path)[:limit]
+    judge = get_model(grader)
+    resolved = resolve_method(method, judge)  # type: ignore[arg-type]  # a clear error before any work
+    settings = JudgeSettings(arbiter=resolved, mcp_mode=mcp_mode, judge_cache=False)  # type: ignore[arg-type]
+    start = time.monotonic()
+    choices = asyncio.run(judge_labeled_pairs(judge, resolved, pairs, settings, store))
+    report: dict[str, Any] = {
+        "judge": grader,
+        "method": resolved,
+        "mcp_mode": mcp_mode if resolved == "mcp" else None,
+        "pairs": str(pairs_path),
+        **card(pairs, choices),
+        "seconds": round(time.monotonic() - start, 1),
+    }
+    for field in BREAKDOWN_FIELDS:
+        groups = sorted({str(p[field]) for p in pairs if field in p})
+        if len(groups) > 1:
+            report[f"by_{field}"] = {
+                g: card([p for p in pairs if str(p.get(field)) == g], [c for p, c in zip(pairs, choices) if str(p.get(field)) == g])
+                for g in groups
+            }
+    report["verdicts"] = [{"id": p["id"], "ab": ab, "ba": ba} for p, (ab, ba) in zip(pairs, choices)]
+    return report
+
+
+COLUMNS = ("ag_h", "kappa_h", "ag_c", "pb", "lb", "position_consistency", "preference_fairness", "first_slot_rate", "invalid_rate")
+
+
 def format_table(report: dict) -> str:
-    cols = ["ag_h", "ag_c", "pb", "lb", "position_consistency", "preference_fairness", "first_slot_rate", "invalid_rate"]
-    head = "judge / method".ljust(34) + "".join(c[:10].rjust(11) for c in cols)
+    head = "judge / method".ljust(40) + "".join(c[:10].rjust(11) for c in COLUMNS)
     name = f"{report['judge']} / {report['method']}" + (f" ({report['mcp_mode']})" if report["mcp_mode"] else "")
-    row = name[:33].ljust(34) + "".join(f"{100 * report[c]:11.1f}" for c in cols)
-    return f"{head}\n{row}\n(x100; {report['n_pairs']} labeled pairs, {report['seconds']}s)"
+    row = name[:39].ljust(40) + "".join(f"{100 * report[c]:11.1f}" for c in COLUMNS)
+    lines = [head, row]
+    for field in BREAKDOWN_FIELDS:
+        for group, sub in report.get(f"by_{field}", {}).items():
+            lines.append(f"  {field}={group} ({sub['n_pairs']})".ljust(40) + "".join(f"{100 * sub[c]:11.1f}" for c in COLUMNS))
+    lines.append(f"(x100; {report['n_pairs']} labeled pairs from {report['pairs']}, {report['seconds']}s)")
+    return "\n".join(lines)

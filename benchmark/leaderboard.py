@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -241,6 +242,17 @@ def _controlled(run: SuiteRun | None, key: str) -> float:
         return NAN
 
 
+def _headline(run: SuiteRun | None) -> tuple[float, float, float, float]:
+    """(wtr, CI lower, CI upper, conservative_wtr) recomputed from the run's per-sample values with
+    today's rules, so rows of logs written under an older headline rule read the same way."""
+    if run is None or not run.scores:
+        return NAN, NAN, NAN, NAN
+    items = run.items
+    valid = [(i, s.sample_id) for i, s in zip(items, run.scores) if not math.isnan(i.get("conservative_win", NAN))]
+    lower, upper = stats.bootstrap_ci(stats.item_wtr_values([i for i, _ in valid]), [sid for _, sid in valid])
+    return stats.win_tie_rate(items), lower, upper, stats.rule_rates(items)["conservative_wtr"]
+
+
 def build_rows(runs: Iterable[SuiteRun], include_flagged: bool = False) -> list[dict[str, Any]]:
     """Pair the ID and OOD runs of each (name, judge) into one flat row, then rank."""
     grouped: dict[tuple[str, str], dict[str, SuiteRun]] = {}
@@ -260,9 +272,9 @@ def _row(name: str, judge: str, by_suite: dict[str, SuiteRun]) -> dict[str, Any]
     for suite in ("id", "ood"):
         run = by_suite.get(suite)
         m = run.metrics if run else {}
-        row[f"{suite}_wtr"] = m.get("wtr", NAN)
-        row[f"{suite}_ci_lower"] = m.get("wtr_ci_lower", NAN)
-        row[f"{suite}_ci_upper"] = m.get("wtr_ci_upper", NAN)
+        headline = _headline(run)
+        row[f"{suite}_wtr"], row[f"{suite}_ci_lower"], row[f"{suite}_ci_upper"] = headline[:3]
+        row[f"{suite}_conservative_wtr"] = headline[3]
         row[f"{suite}_n"] = len(run.scores) if run else 0
         row[f"{suite}_lc_wtr"] = _controlled(run, "lc_wtr")
         row[f"{suite}_style_wtr"] = _controlled(run, "style_wtr")

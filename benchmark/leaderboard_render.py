@@ -66,7 +66,8 @@ def markdown_tables(rows: list[dict]) -> list[str]:
 def to_markdown(rows: list[dict]) -> str:
     lines = ["# humor-bench leaderboard", "",
              "Rebuilt from the Inspect logs in `results/logs/` by `humor-bench leaderboard`; never edit by hand.",
-             "WTR = win-tie rate of the student against the teacher's reference (conservative rule, both orders).",
+             "WTR = win-tie rate of the student against the teacher's reference, judged in both orders: a win in both",
+             "counts 1, a verdict that flips with the order counts 1/2 (so a judge that ignores the content gives 50).",
              "Rank: 1 + the number of rows (same judge) whose ID-WTR CI lower bound is above this row's upper bound;",
              "rows flagged for injection or copying are not ranked (–). Judge: the grader model.", ""]
     lines += markdown_tables(rows)

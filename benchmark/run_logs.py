@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from inspect_ai.log import read_eval_log
+
+from scorers.stats import item_wtr
 
 SCORER = "pairwise_humor_judge"
 
 
 def item_wtr_values(path: str | Path) -> dict[str, float]:
-    """item id -> headline value (conservative win + tie); NaN for an invalid item."""
+    """item id -> headline value (stats.item_wtr: a flip counts half); NaN for an invalid item."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"log '{path}' not found; pass an .eval file from results/logs (see `inspect log list`)")
@@ -24,9 +25,7 @@ def item_wtr_values(path: str | Path) -> dict[str, float]:
         score = (sample.scores or {}).get(SCORER)
         if score is None or not isinstance(score.value, dict):
             continue
-        v = score.value
-        win, tie = v.get("conservative_win", math.nan), v.get("conservative_tie", math.nan)
-        values[str(sample.id)] = float(win) + float(tie)
+        values[str(sample.id)] = item_wtr(score.value)
     if not values:
         raise ValueError(f"'{path}' has no {SCORER} scores; compare logs of benchmark/humor_wtr.py runs")
     return values

@@ -3,12 +3,18 @@
   (a) judge     the MCP judge in single-token logprob mode vs the paper's reason-then-answer mode,
                 same judge model, same comparisons (both orders, concurrent, no caches)
   (b) student   batched vs one-at-a-time generation, same prompts and decoding
-  (c) cache     a full `inspect eval` run with cold caches, then the same command again with them warm:
-                the repeat's model calls are counted from its log (student calls not read from
-                Inspect's cache + judge requests not served by the verdict cache) and must be 0
+  (c) cache     a full `inspect eval` run with cold caches; then a second checkpoint (the same student
+                sampled at temperature 0.7, so every output is new) with the verdict cache as the first
+                run left it (the references' judge scores are shared); then the first command again with
+                warm caches: the repeat's model calls are counted from its log (student calls not read
+                from Inspect's cache + judge requests not served by the verdict cache) and must be 0
   (d) suite     the cold run of (c) is the end-to-end wall time of the default ID suite (the default
                 command plus `--cache`, so that (c)'s repeat can be served), in a fresh process
   (e) engines   with the `fast` extra: llama.cpp vs transformers on the same prompts and cloze pairs
+  (f) grader    the default judge alone on (c)'s (student, reference) pairs through `judge_pair`: cold,
+                then the second checkpoint's pairs with only the references' scores cached (the share
+                of judge time the cache saves); its achieved matmul FLOP/s against this machine's
+                measured torch.mm peak in the same dtype and thread count
 
 Every ratio is computed from timings of this one run; the JSON keeps the raw seconds too.
 """
@@ -29,6 +35,7 @@ from benchmark.suites import load_suite
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED = "local/smollm2-135m"
+SECOND_CHECKPOINT = ["-T", "temperature=0.7", "-T", "seed=1"]  # new outputs from the same weights
 
 
 def judge_modes(items: list, judge_name: str = EMBEDDED, per_request_items: int = 4, engine: str | None = None) -> dict[str, Any]:
@@ -152,27 +159,105 @@ def cached_repeat(limit: int | None, work: Path, task: str = "benchmark/humor_wt
         command += ["--limit", str(limit)]
     if engine:
         command += ["-M", f"engine={engine}"]
+        from benchmark.humor_wtr import EMBEDDED_JUDGE
+
         for role in ("grader", "tie_check"):
-            command += ["--model-role", f"{role}={{model: {EMBEDDED}, model_args: {{engine: {engine}}}}}"]
+            command += ["--model-role", f"{role}={{model: {EMBEDDED_JUDGE}, model_args: {{engine: {engine}}}}}"]
     runs = {}
-    for name in ("cold", "warm"):
+    for name, extra in (("cold", []), ("second_checkpoint", SECOND_CHECKPOINT), ("warm", [])):
         log_dir = work / f"logs_{name}"
         start = time.perf_counter()
-        done = subprocess.run([*command, "--log-dir", str(log_dir)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run([*command, *extra, "--log-dir", str(log_dir)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"speed: `{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-300:]}")
         runs[name] = {"seconds": round(seconds, 2), **_log_calls(log_dir)}
-    cold, warm = runs["cold"], runs["warm"]
+    cold, second, warm = runs["cold"], runs["second_checkpoint"], runs["warm"]
     return {
         "command": " ".join(["inspect", *command[1:]]),
         "items": cold["samples"],
         "cold": cold,
+        "second_checkpoint": {**second, "extra_args": " ".join(SECOND_CHECKPOINT)},
         "warm": warm,
         "speedup_warm_vs_cold": round(cold["seconds"] / warm["seconds"], 1),
+        "speedup_second_checkpoint_vs_cold": round(cold["seconds"] / second["seconds"], 2),
         "model_calls_on_repeat": warm["student_calls"] + warm["judge_requests_made"],
         "same_wtr": cold["wtr"] == warm["wtr"],
+        "logs": {name: str(next((work / f"logs_{name}").glob("*.eval"))) for name in runs},
     }
+
+
+def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 6) -> float:
+    """This machine's torch.mm throughput (FLOP/s) on n x n matrices, best of `repeats`, current threads."""
+    import torch
+
+    a = torch.randn(n, n).to(getattr(torch, dtype))
+    b = torch.randn(n, n).to(getattr(torch, dtype))
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n**3 / best
+
+
+def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None) -> dict[str, Any]:
+    """(f) The default judge on the logged (student, reference) pairs: cold, then a second checkpoint
+    with only the references' scores cached; achieved FLOP/s vs the measured matmul peak."""
+    from inspect_ai.log import read_eval_log
+    from inspect_ai.model import get_model
+
+    from benchmark.humor_wtr import EMBEDDED_JUDGE
+    from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
+    from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
+
+    judge = get_model(judge_name or EMBEDDED_JUDGE)
+    method = resolve_method("auto", judge)
+    settings = JudgeSettings()
+
+    def pairs(path: str) -> list[tuple[str, str, str, str]]:
+        log = read_eval_log(path)
+        return [(str(s.id), s.input if isinstance(s.input, str) else s.input[-1].text,
+                 s.scores["pairwise_humor_judge"].answer or "", s.scores["pairwise_humor_judge"].metadata["comparisons"][0]["reference"])
+                for s in log.samples or []]
+
+    async def judge_all(jobs: list, store: VerdictStore, references_only: bool = False) -> None:
+        views = [CachedJudge(judge, store, i, x, CallLedger()) for i, x, _, _ in jobs]
+        if references_only:
+            await asyncio.gather(*(v.likelihood_scores([r], meaning=method == "cloze_meaning") for v, (_, _, _, r) in zip(views, jobs)))
+        else:
+            await asyncio.gather(*(judge_pair(v, method, s, r, settings) for v, (_, _, s, r) in zip(views, jobs)))
+
+    cold_jobs, second_jobs = pairs(cold_log), pairs(second_log)
+    asyncio.run(judge_all(cold_jobs[:2], VerdictStore(":memory:")))  # load and warm the model outside the timings
+    engine = judge.api.checkpoint
+    out: dict[str, Any] = {"judge": str(judge), "method": method, "pairs": len(cold_jobs),
+                           "dtype": str(next(engine.model.parameters()).dtype).removeprefix("torch.")}
+    with tempfile.TemporaryDirectory() as tmp:
+        tokens, rows = engine.scored_tokens, engine.scored_head_rows
+        start = time.perf_counter()
+        asyncio.run(judge_all(cold_jobs, VerdictStore(Path(tmp) / "cold.sqlite")))
+        cold_s = time.perf_counter() - start
+        tokens, rows = engine.scored_tokens - tokens, engine.scored_head_rows - rows
+        warm_store = VerdictStore(Path(tmp) / "second.sqlite")
+        asyncio.run(judge_all(second_jobs, warm_store, references_only=True))  # what a first submission leaves
+        start = time.perf_counter()
+        asyncio.run(judge_all(second_jobs, warm_store))
+        second_s = time.perf_counter() - start
+    flops = engine.scoring_flops(tokens, rows)
+    peak = matmul_peak(out["dtype"])
+    out.update({
+        "cold_seconds": round(cold_s, 2),
+        "second_checkpoint_seconds": round(second_s, 2),
+        "share_of_judge_time_saved_by_cache": round(1 - second_s / cold_s, 3),
+        "cold_tokens_scored": tokens,
+        "cold_tokens_per_s": round(tokens / cold_s, 1),
+        "achieved_gflops": round(flops / cold_s / 1e9, 1),
+        "matmul_peak_gflops": round(peak / 1e9, 1),
+        "share_of_peak": round(flops / cold_s / peak, 3),
+    })
+    return out
 
 
 def _log_calls(log_dir: Path) -> dict[str, Any]:
@@ -223,8 +308,10 @@ def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: in
     }
     with tempfile.TemporaryDirectory(prefix="humor-bench-speed-") as tmp:
         report["cache"] = cached_repeat(suite_limit, Path(tmp), engine=engine)
-    report["suite"] = {"items": report["cache"]["items"], "seconds": report["cache"]["cold"]["seconds"],
-                       "note": "the cold run of 'cache': default command + --cache, fresh process, model load included"}
+        report["suite"] = {"items": report["cache"]["items"], "seconds": report["cache"]["cold"]["seconds"],
+                           "second_checkpoint_seconds": report["cache"]["second_checkpoint"]["seconds"],
+                           "note": "the cold run of 'cache': default command + --cache, fresh process, model load included"}
+        report["grader"] = grader_cost(report["cache"]["logs"]["cold"], report["cache"]["logs"]["second_checkpoint"])
     report["judge"] = judge_modes(items[:judge_items], engine=engine)
     report["student"] = student_batching(items[:student_items])
     report["engines"] = engine_comparison(items[: min(student_items, 16)])
@@ -246,6 +333,13 @@ def _engine_line(e: dict[str, Any]) -> str:
             f"{e['cloze_pairs']} pairs: {e['llama_cpp']['cloze_seconds']}s vs {e['transformers']['cloze_seconds']}s -> {e['cloze_speedup']}x")
 
 
+def _grader_line(g: dict[str, Any]) -> str:
+    return (f"(f) judge {g['judge']} ({g['method']}, {g['dtype']}) on {g['pairs']} pairs: cold {g['cold_seconds']}s, second "
+            f"checkpoint {g['second_checkpoint_seconds']}s (cache saves {100 * g['share_of_judge_time_saved_by_cache']:.0f}% "
+            f"of judge time); {g['cold_tokens_per_s']} tokens/s = {g['achieved_gflops']} GFLOP/s of a measured "
+            f"{g['matmul_peak_gflops']} GFLOP/s matmul peak ({100 * g['share_of_peak']:.0f}%)")
+
+
 def format_report(report: dict[str, Any]) -> str:
     j, s, c, d = report["judge"], report["student"], report["cache"], report["suite"]
     return "\n".join([
@@ -258,7 +352,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"{s['one_at_a_time']['tokens_per_s']} tok/s -> {s['throughput_ratio']}x",
         f"(c) {c['items']} items: cold {c['cold']['seconds']}s, warm {c['warm']['seconds']}s -> {c['speedup_warm_vs_cold']}x; "
         f"model calls on the repeat: {c['model_calls_on_repeat']}; same WTR: {c['same_wtr']}",
-        f"(d) ID suite ({d['items']} items) end to end: {d['seconds']}s",
+        f"(d) ID suite ({d['items']} items) end to end: {d['seconds']}s cold; a second checkpoint with the references' "
+        f"judge scores cached: {d['second_checkpoint_seconds']}s",
+        _grader_line(report["grader"]),
         _engine_line(report["engines"]),
         "targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in report["targets"].items()),
     ])

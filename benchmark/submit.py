@@ -26,11 +26,11 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import Model, ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from benchmark.humor_wtr import EMBEDDED_MODEL, humor_wtr
+from benchmark.humor_wtr import EMBEDDED_JUDGE, EMBEDDED_STUDENT, humor_wtr
 from benchmark.models.checkpoint import CheckpointError, GenerationSettings, load_checkpoint, validate_checkpoint_dir
 from benchmark.suites import suite_path
 from scorers.judge_cache import judge_prompts_hash
-from scorers.pairwise import judge_preflight, select_references
+from scorers.scorer import judge_preflight, select_references
 from solvers.paraphrase import student_messages
 
 SUBMISSION_KEY = "humor_bench_submission"  # eval metadata key holding the manifest
@@ -103,7 +103,7 @@ def resolve_student(checkpoint: str | None, baseline: str | None = None, allow_p
         raise SubmissionError("nothing to submit; pass a CHECKPOINT folder or --baseline embedded|teacher")
     if checkpoint.startswith("scripted/"):
         return Student(checkpoint, "scripted")
-    if checkpoint == EMBEDDED_MODEL:
+    if checkpoint == EMBEDDED_STUDENT:
         return _embedded_student("submission")
     folder = check_checkpoint(checkpoint.removeprefix("hf-folder/"), allow_pickle)
     return Student(f"hf-folder/{folder.resolve()}", "submission", str(folder.resolve()), folder_sha256(folder))
@@ -113,7 +113,7 @@ def _embedded_student(kind: str) -> Student:
     from benchmark.models.embedded import ensure_converted
 
     folder = check_checkpoint(ensure_converted())
-    return Student(EMBEDDED_MODEL, kind, str(folder), folder_sha256(folder))
+    return Student(EMBEDDED_STUDENT, kind, str(folder), folder_sha256(folder))
 
 
 def _device() -> str:
@@ -277,7 +277,7 @@ def run_submission(
     eval_kwargs.setdefault("display", "none")
     if allow_pickle:
         eval_kwargs.setdefault("model_args", {"allow_pickle": True})
-    for grader in graders or [EMBEDDED_MODEL]:
+    for grader in graders or [EMBEDDED_JUDGE]:
         manifest = build_manifest(name, student, str(grader), suites, params, limit)
         make = teacher_parity_task if student.kind == "baseline-teacher" else humor_wtr
         tasks = [make(suite=suite, **params) for suite in suites]

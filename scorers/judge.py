@@ -1,8 +1,15 @@
-"""Judging one pair of paraphrases: the paper's MCP prompt (one order per call) and the cloze arbiter.
+"""Judging one pair of paraphrases: the paper's MCP prompt (one order per call) and the likelihood methods.
 
-Both return an `OrderVerdict` from the point of view of slot 1: which slot won and P(slot 1 is
-better). The scorer calls `judge_mcp` once per order; `cloze_preference` is order-free by
-construction (each candidate is scored alone), so one call serves both orders.
+Methods (how the judge is asked; `scorers.pairwise.judge_pair` runs any of them in both orders):
+  mcp            the paper's Appendix C prompt, one call per order, verdict from "1"/"2" logprobs or text
+  cloze          humor contrast only: s(c) = log p(c | funny framing) - log p(c | literal framing)
+  cloze_meaning  the humor contrast gated by a meaning score (the paper's "while staying true to the
+                 input text"): g(c) = s(c) - weight * max(0, floor - m(c)), with
+                 m(c) = [log p(x | "Humorous rewrite: c / The plain sentence it rewrites:") - log p(x | "The plain sentence:")] / words(x)
+                 the nats per input word that reading c saves in predicting the input x. Above the floor
+                 the humor contrast alone decides; below it, a rewrite pays for every nat of meaning lost.
+Every method returns `OrderVerdict`s from the point of view of slot 1: which slot won and P(slot 1 is
+better). The likelihood methods score each candidate alone, so they are order-free by construction.
 """
 
 from __future__ import annotations
@@ -45,6 +52,10 @@ TOP_LOGPROBS = 20
 # models.md §6b: contrastive likelihood ("PMI") between a humorous and a literal framing.
 CLOZE_FUNNY_CONTEXT = "Sentence: {input}\nA hilarious, witty rewrite of this sentence:"
 CLOZE_PLAIN_CONTEXT = "Sentence: {input}\nA plain, literal rewrite of this sentence:"
+# The meaning score: how much a candidate tells the judge about the input it rewrites.
+MEANING_CONTEXT = "Humorous rewrite: {candidate}\nThe plain sentence it rewrites:"
+MEANING_BASELINE_CONTEXT = "The plain sentence:"
+LIKELIHOOD_METHODS = ("cloze", "cloze_meaning")
 
 
 class LikelihoodScorer(Protocol):
@@ -177,7 +188,7 @@ def likelihood_api(judge: Model) -> LikelihoodScorer:
     if not callable(getattr(api, "continuation_logprobs", None)):
         raise JudgeCapabilityError(
             f"the cloze arbiter needs a judge that scores continuations, and '{judge}' cannot; "
-            "bind a local model (--model-role grader=local/smollm2-135m or grader=hf-folder/PATH) "
+            "bind a local model (--model-role grader=local/qwen2.5-coder-1.5b or grader=hf-folder/PATH) "
             "or use the MCP judge (-T arbiter=mcp)"
         )
     return api  # type: ignore[return-value]
@@ -190,6 +201,42 @@ async def cloze_humor_scores(scorer: LikelihoodScorer, input_text: str, candidat
     pairs = [(context, " " + c.strip()) for c in candidates for context in (funny, plain)]
     logprobs = await scorer.continuation_logprobs(pairs)
     return [logprobs[2 * i] - logprobs[2 * i + 1] for i in range(len(candidates))]
+
+
+def meaning_requests(input_text: str, candidates: list[str]) -> list[tuple[str, str]]:
+    """(context, continuation) pairs of the meaning score: the item's baseline first, then one per candidate."""
+    target = " " + input_text.strip()
+    return [(MEANING_BASELINE_CONTEXT, target)] + [(MEANING_CONTEXT.format(candidate=c.strip()), target) for c in candidates]
+
+
+def meaning_scores(input_text: str, baseline: float, conditioned: list[float]) -> list[float]:
+    """m(c) = (log p(x | c) - log p(x)) / words(x): nats per input word that the candidate explains."""
+    words = max(1, len(input_text.split()))
+    return [(lp - baseline) / words for lp in conditioned]
+
+
+@dataclass(frozen=True)
+class MeaningGate:
+    """The constants of `cloze_meaning`, chosen on the dev pairs (`humor-bench judge-fit`), never on test data."""
+
+    floor: float  # m(c) below this costs the candidate
+    weight: float  # humor-contrast nats per nat of meaning lost below the floor
+    temperature: float = 1.0  # P = sigmoid(delta / T) of the gated scores
+
+    def score(self, humor: float, meaning: float) -> float:
+        return humor - self.weight * max(0.0, self.floor - meaning)
+
+
+# Fitted per embedded judge by `humor-bench judge-fit` on the dev pairs only (results/judge_fit/*.json).
+MEANING_GATES: dict[str, MeaningGate] = {
+    "local/qwen2.5-coder-1.5b": MeaningGate(floor=2.0, weight=10.0),  # placeholder until judge-fit runs
+}
+DEFAULT_GATE_JUDGE = "local/qwen2.5-coder-1.5b"
+
+
+def meaning_gate_for(judge_name: str) -> MeaningGate:
+    """The gate fitted for this judge; any other judge uses the default judge's (say so in reports)."""
+    return MEANING_GATES.get(judge_name, MEANING_GATES[DEFAULT_GATE_JUDGE])
 
 
 def cloze_preference(score_first: float, score_second: float, temperature: float = 1.0) -> OrderVerdict:

@@ -4,8 +4,10 @@ Why not only Inspect's generate cache: it keys raw model calls, so it cannot ser
 arbiter (which scores continuations, not chat calls), and it does not know our parser. This cache
 stores *verdicts* (MCP) and *per-candidate cloze scores*, keyed by
 
-    MCP    sha256(judge identity, prompt hash, parser version, item id, input, sha(slot 1), sha(slot 2), order)
-    cloze  sha256(judge identity, framing hash, item id, input, sha(candidate))
+    MCP      sha256(judge identity, prompt hash, parser version, item id, input, sha(slot 1), sha(slot 2), order)
+    cloze    sha256(judge identity, framing hash, item id, input, sha(candidate))     humor contrast s(c)
+    meaning  sha256(judge identity, meaning hash, item id, input, sha(candidate))     log p(x | c), and the
+             item's baseline log p(x) under the empty candidate
 
 The judge identity covers the model name, base URL and generate config, and for local weights the
 weight files (size and mtime) and the engine, so retraining a checkpoint in place never serves stale
@@ -46,11 +48,18 @@ def cloze_prompt_hash() -> str:
     return _sha(judging.CLOZE_FUNNY_CONTEXT + "\x00" + judging.CLOZE_PLAIN_CONTEXT)
 
 
+def meaning_prompt_hash() -> str:
+    return _sha(judging.MEANING_CONTEXT + "\x00" + judging.MEANING_BASELINE_CONTEXT)
+
+
 def judge_prompts_hash() -> str:
-    """All the judge's prompt text and its parser version, in one hash: the submission manifest's
-    `judge_prompt_sha256` (the per-call keys above add decoding and the mode)."""
+    """All the judge's prompt text, its parser version and the fitted rule constants, in one hash: the
+    submission manifest's `judge_prompt_sha256` (the per-call keys above add decoding and the mode).
+    The cache keys leave the constants out on purpose: the gate is applied to cached scores."""
+    gates = {name: asdict(gate) for name, gate in sorted(judging.MEANING_GATES.items())}
     parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.PARSER_VERSION,
-             judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT]
+             judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT,
+             judging.MEANING_CONTEXT, judging.MEANING_BASELINE_CONTEXT, gates]
     return _sha(json.dumps(parts, sort_keys=True))
 
 
@@ -120,7 +129,7 @@ class CachedJudge:
         self.model, self.store, self.ledger = model, store, ledger
         self._scope = {"judge": judge_identity(model) if store is not None else str(model), "item": item_id, "input": _sha(input_text)}
         self.input_text = input_text
-        self._memo: dict[str, float] = {}  # cloze scores this view already has (one item, one judge)
+        self._memo: dict[tuple[str, str], float] = {}  # (part, candidate) scores this view already has
 
     def _key(self, **fields: object) -> str:
         return _sha(json.dumps({**self._scope, **fields}, sort_keys=True))
@@ -139,23 +148,56 @@ class CachedJudge:
         return verdict
 
     async def cloze_scores(self, candidates: list[str]) -> list[float]:
-        """s(c) per candidate (judge.cloze_humor_scores), computing only those neither scored by this view
-        nor cached; one batched request for all of them (both framings of every candidate)."""
-        prompt = cloze_prompt_hash()
+        """s(c) per candidate (the humor contrast); see `likelihood_scores`."""
+        return [humor for humor, _ in await self.likelihood_scores(candidates, meaning=False)]
+
+    async def likelihood_scores(self, candidates: list[str], meaning: bool = True) -> list[tuple[float, float | None]]:
+        """(s(c), m(c)) per candidate: the humor contrast and, with `meaning`, the meaning score.
+
+        Only the parts neither held by this view nor in the store are computed, all of them in one
+        batched request (both framings of each new candidate, its meaning request, and the item's
+        meaning baseline when it is new); the ledger counts each new candidate once.
+        """
         texts = [c.strip() for c in candidates]
-        fresh = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        keys = {t: self._key(kind="cloze", prompt=prompt, candidate=_sha(t)) for t in fresh}
-        for text, key in keys.items():
+        want = [("cloze", t) for t in dict.fromkeys(texts)]
+        if meaning:
+            want += [("meaning", "")] + [("meaning", t) for t in dict.fromkeys(texts)]
+        prompts = {"cloze": cloze_prompt_hash(), "meaning": meaning_prompt_hash()}
+        keys = {(kind, t): self._key(kind=kind, prompt=prompts[kind], candidate=_sha(t)) for kind, t in want if (kind, t) not in self._memo}
+        for part, key in keys.items():
             hit = self.store.get(key) if self.store is not None else None
             if hit is not None:
-                self._memo[text] = hit["score"]
-                self.ledger.cached += 1
-        missing = [t for t in fresh if t not in self._memo]
+                self._memo[part] = hit["score"]
+        missing = [part for part in keys if part not in self._memo]
+        asked = {t for _, t in keys if t}  # candidates this view had not seen: each is one request
+        computed_for = {t for _, t in missing if t}
+        self.ledger.made += len(computed_for)
+        self.ledger.cached += len(asked - computed_for)
         if missing:
-            computed = await judging.cloze_humor_scores(judging.likelihood_api(self.model), self.input_text, missing)
-            self.ledger.made += len(missing)
-            for text, score in zip(missing, computed):
-                self._memo[text] = score
+            for part, score in zip(missing, await self._compute(missing)):
+                self._memo[part] = score
                 if self.store is not None:
-                    self.store.put(keys[text], {"score": score})
-        return [self._memo[t] for t in texts]
+                    self.store.put(keys[part], {"score": score})
+        humor = [self._memo[("cloze", t)] for t in texts]
+        if not meaning:
+            return [(h, None) for h in humor]
+        baseline = self._memo[("meaning", "")]
+        scores = judging.meaning_scores(self.input_text, baseline, [self._memo[("meaning", t)] for t in texts])
+        return list(zip(humor, scores))
+
+    async def _compute(self, parts: list[tuple[str, str]]) -> list[float]:
+        """One likelihood request for the given (kind, candidate) parts."""
+        requests: list[tuple[str, str]] = []
+        spans: list[tuple[int, int]] = []
+        for kind, text in parts:
+            start = len(requests)
+            if kind == "cloze":
+                requests += [(ctx.format(input=self.input_text), " " + text)
+                             for ctx in (judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT)]
+            elif text:
+                requests += judging.meaning_requests(self.input_text, [text])[1:]
+            else:
+                requests += judging.meaning_requests(self.input_text, [])
+            spans.append((start, len(requests)))
+        logprobs = await judging.likelihood_api(self.model).continuation_logprobs(requests)
+        return [logprobs[a] - logprobs[a + 1] if b - a == 2 else logprobs[a] for a, b in spans]

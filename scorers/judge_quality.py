@@ -142,7 +142,7 @@ class LabeledPair(NamedTuple):
 
     choice_ab: Choice  # side a in slot 1
     choice_ba: Choice  # side b in slot 1
-    funnier: str  # human: 'a' | 'b'
+    funnier: str  # human: 'a' | 'b' | 'tie' (a tie label enters no agreement rate)
     more_faithful: str | None = None  # human: 'a' | 'b' | 'tie'; None = not labeled
     len_a: float | None = None
     len_b: float | None = None
@@ -152,7 +152,10 @@ def human_agreement(pairs: Sequence[LabeledPair], min_ratio: float = PREFER_LONG
     """Critic-quality metrics of Ravi et al. (ACL 2024) §5.1, Table 1, plus length preferences.
 
     ag_h = share of valid single judgments (both orders counted apart, "independently matching each human
-        judgment ... with the model judgment") that pick the human-funnier side; a judge tie disagrees.
+        judgment ... with the model judgment") that pick the human-funnier side; a judge tie disagrees;
+        pairs labeled a tie by the human are left out (n_tie_labels counts them).
+    kappa_h = Cohen's kappa between those single judgments (x | y | tie) and the human label (x | y):
+        agreement beyond what the two marginals give by chance (0 = chance, 1 = perfect).
     ag_c = the same against `more_faithful`, over pairs whose faithful label is not a tie.
     pb = share of valid pairs whose verdict changes with the order (= 1 - position consistency).
     lb: "samples where humans prefer the shorter response, but the critic prefers the longer" (lengths
@@ -167,9 +170,11 @@ def human_agreement(pairs: Sequence[LabeledPair], min_ratio: float = PREFER_LONG
     """
     sides = {"a": "x", "b": "y"}
     for p in pairs:
-        if p.funnier not in sides or p.more_faithful not in (None, "a", "b", "tie"):
+        if p.funnier not in ("a", "b", "tie") or p.more_faithful not in (None, "a", "b", "tie"):
             raise ValueError(f"labels funnier={p.funnier!r}, more_faithful={p.more_faithful!r}: "
-                             "use funnier 'a'|'b' and more_faithful 'a'|'b'|'tie'|None")
+                             "use funnier 'a'|'b'|'tie' and more_faithful 'a'|'b'|'tie'|None")
+    n_tie_labels = sum(p.funnier == "tie" for p in pairs)
+    pairs = [p for p in pairs if p.funnier != "tie"]
     singles = [(p, picked_side(c, o)) for p in pairs for c, o in ((p.choice_ab, "xy"), (p.choice_ba, "yx"))]
     singles = [(p, side) for p, side in singles if side is not None]
     faithful = [(p, side) for p, side in singles if p.more_faithful in ("a", "b")]
@@ -189,7 +194,9 @@ def human_agreement(pairs: Sequence[LabeledPair], min_ratio: float = PREFER_LONG
         "n_pairs": float(len(pairs)),
         "n_valid_pairs": float(len(valid)),
         "n_judgments": float(len(singles)),
+        "n_tie_labels": float(n_tie_labels),
         "ag_h": _rate(sum(s == sides[p.funnier] for p, s in singles), len(singles)),
+        "kappa_h": cohen_kappa([s for _, s in singles], [sides[p.funnier] for p, _ in singles]),
         "ag_c": _rate(sum(s == sides[p.more_faithful] for p, s in faithful), len(faithful)),
         "n_ag_c_judgments": float(len(faithful)),
         "pb": _rate(sum(pair_pattern(p.choice_ab, p.choice_ba) != "consistent" for p in valid), len(valid)),
@@ -203,6 +210,23 @@ def human_agreement(pairs: Sequence[LabeledPair], min_ratio: float = PREFER_LONG
         "human_prefer_longer": prefer_longer_rate(humans, [p.len_a for p in sized],
                                                   [p.len_b for p in sized], min_ratio),
     }
+
+
+def cohen_kappa(rater_1: Sequence[Hashable], rater_2: Sequence[Hashable]) -> float:
+    """Cohen's kappa of two aligned label lists: (p_o - p_e) / (1 - p_e), p_e from each rater's marginals.
+
+    NaN when there is nothing to compare or when chance agreement is already 1 (both raters constant
+    and equal: kappa is undefined there, not perfect).
+    """
+    if len(rater_1) != len(rater_2):
+        raise ValueError(f"rater lists differ in length ({len(rater_1)} vs {len(rater_2)})")
+    n = len(rater_1)
+    if n == 0:
+        return NAN
+    observed = sum(a == b for a, b in zip(rater_1, rater_2)) / n
+    count_1, count_2 = Counter(rater_1), Counter(rater_2)
+    expected = sum(count_1[k] * count_2.get(k, 0) for k in count_1) / (n * n)
+    return NAN if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def _normalise_name(name: str) -> str:

@@ -6,12 +6,17 @@ Conventions (student's point of view). One comparison = student vs one reference
   p_fwd, p_bwd: P(student better) in each order (the judge's probability, or the hard pick).
 
 Reconciliation rules (paper §4.2 leaves ties undefined, so all three are reported side by side):
+  averaged      a = (pick_fwd + pick_bwd) / 2: a win in both orders counts 1, a loss in both 0, and a
+                verdict that flips with the order (or an exact tie) counts 1/2;
+                averaged_wtr = mean(a)          <- the headline `wtr`
+                Why this one: a judge that ignores the content (always slot 1, or a coin) gives every
+                student 0.5, so position bias cannot inflate the headline; the paper's "average over
+                both positions" (§4) is exactly this. Its win/tie/loss are the conservative categories.
+  conservative  MT-Bench: win if the student wins both orders, loss if it loses both, else tie;
+                conservative_wtr = win + tie (the paper's "win or tie"); an always-slot-1 judge turns
+                every comparison into a tie and gives every student 1.0, so it is reported, not headlined
   soft          q = (p_fwd + p_bwd) / 2; win if q > 0.5 + m, loss if q < 0.5 - m, else tie;
                 soft_wtr = mean(q) (the probability-weighted rate)
-  conservative  MT-Bench: win if the student wins both orders, loss if it loses both, else tie;
-                conservative_wtr = win + tie    <- the headline WTR ("at least as funny")
-  averaged      a = (pick_fwd + pick_bwd) / 2, i.e. half the forward win plus half the backward win;
-                averaged_wtr = mean(a); its win/tie/loss are the conservative categories
 Diagnostics: position consistency = share of comparisons with the same winner in both orders;
 first-slot rate = share of single judgments that chose slot 1; invalid rate = share of comparisons
 with an unusable verdict in either order (excluded from every rate above, never counted as ties).
@@ -99,8 +104,13 @@ def rule_rates(items: Sequence[dict[str, float]]) -> dict[str, float]:
 
 
 def win_tie_rate(items: Sequence[dict[str, float]]) -> float:
-    """Headline WTR: conservative win + tie, i.e. the student is not beaten in both orders."""
-    return rule_rates(items)["conservative_wtr"]
+    """Headline WTR: the averaged rule (a flip or tie counts half), over the valid items."""
+    return rule_rates(items)["averaged_wtr"]
+
+
+def item_wtr(record: dict[str, float]) -> float:
+    """One item's headline value: (pick_fwd + pick_bwd) / 2 averaged over its comparisons; NaN if invalid."""
+    return float(record.get("averaged", NAN))
 
 
 def position_consistency(items: Sequence[dict[str, float]]) -> float:
@@ -116,8 +126,8 @@ def invalid_rate(items: Sequence[dict[str, float]]) -> float:
 
 
 def item_wtr_values(items: Sequence[dict[str, float]]) -> list[float]:
-    """Per-item headline contribution (win + tie), valid items only."""
-    return [i["conservative_win"] + i["conservative_tie"] for i in _valid(items)]
+    """Per-item headline contribution (`item_wtr`), valid items only."""
+    return [item_wtr(i) for i in _valid(items)]
 
 
 def bootstrap_ci(

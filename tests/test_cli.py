@@ -14,9 +14,9 @@ def test_suites_lists_counts():
 
 
 def test_cloze_signal_with_a_judge_that_cannot_score(tmp_path):
-    result = CliRunner().invoke(main, ["cloze-signal", "--judge", "scripted/judge", "--limit", "2", "--out", str(tmp_path / "x.json")])
+    result = CliRunner().invoke(main, ["cloze-signal", "--judge", "scripted/judge", "--method", "cloze", "--limit", "2", "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 2
-    assert result.output.count("\n") == 1 and "grader=local/smollm2-135m" in result.output
+    assert result.output.count("\n") == 1 and "grader=local/qwen2.5-coder-1.5b" in result.output
     assert not (tmp_path / "x.json").exists()
 
 
@@ -42,7 +42,7 @@ def test_judge_report_with_a_position_biased_judge_shows_the_bias(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["judge-report", "--grader", "scripted/judge-first", "--limit", "10"])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "results" / "judge_reports" / "scripted_judge_first_mcp_reason.json").read_text())
+    report = json.loads((tmp_path / "results" / "judge_reports" / "scripted_judge_first_mcp_auto_judge_validation.json").read_text())
     assert report["position_consistency"] == 0 and report["pb"] == 1 and report["first_slot_rate"] == 1
     assert report["preference_fairness"] == -1 and report["ag_h"] == 0.5  # slot 1 is right in exactly one order
     assert "ag_h" in result.output

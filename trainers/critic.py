@@ -12,9 +12,10 @@ paraphrase and the critic's probability. Our choices where the paper is silent (
                 select_then_filter: the most diverse pair overall, dropped when it fails the filter
   decoding      nucleus sampling; diverse (group) beam search moved out of transformers (>= 4.56) into
                 Hub remote code, which humor-bench never runs
-  label         MCP: both orders, P(a) = (p_fwd(a first) + 1 - p_bwd(a second)) / 2 from the judge's
-                "1"/"2" probabilities (or its text answer); cloze: sigmoid of the score difference.
-                Invalid verdicts and exact ties (P = 0.5) are dropped and counted.
+  label         the evaluation's own judgment (`scorers.pairwise.judge_pair`, verdict cache included):
+                both orders, P(a) = (p_fwd(a first) + 1 - p_bwd(a second)) / 2 from the judge's "1"/"2"
+                probabilities or text (MCP), or the sigmoid of the (gated) score difference (likelihood
+                methods). Invalid verdicts and exact ties (P = 0.5) are dropped and counted.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from typing import Any, Literal
 from inspect_ai.model import Model, get_model
 
 from benchmark.models.checkpoint import GenerationSettings, LoadedCheckpoint, validate_checkpoint_dir
-from scorers.judge import cloze_humor_scores, cloze_preference, judge_mcp, likelihood_api
-from scorers.pairwise import resolve_arbiter
+from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore, open_store
+from scorers.pairwise import JudgeSettings, first_side_probability, judge_pair, resolve_method
 from solvers.paraphrase import clean_paraphrase, student_messages
 
 from .data import group_pairs
@@ -44,7 +45,7 @@ class FeedbackConfig:
 
     critic: str = "local/smollm2-135m"  # any Inspect model: API judges through MCP, local ones also cloze
     critic_args: dict[str, Any] = field(default_factory=dict)
-    method: Literal["auto", "mcp", "cloze"] = "auto"
+    method: Literal["auto", "mcp", "cloze", "cloze_meaning"] = "auto"
     mcp_mode: Literal["auto", "reason", "direct"] = "auto"  # auto: one token where logprobs exist
     max_retries: int = 2
     cloze_temperature: float = 1.0
@@ -158,18 +159,17 @@ def sample_candidates(folder: str, inputs: list[str], cfg: FeedbackConfig, seed:
     return out
 
 
-async def critic_probability(judge: Model, method: str, sentence: str, a: str, b: str, cfg: FeedbackConfig) -> float | None:
-    """P(a is the better paraphrase) from the benchmark's judge code; None when a verdict is invalid."""
-    if method == "cloze":
-        s_a, s_b = await cloze_humor_scores(likelihood_api(judge), sentence, [a, b])
-        return cloze_preference(s_a, s_b, cfg.cloze_temperature).p_first
-    fwd, bwd = await asyncio.gather(
-        judge_mcp(judge, sentence, a, b, cfg.mcp_mode, cfg.max_retries, cfg.judge_cache),
-        judge_mcp(judge, sentence, b, a, cfg.mcp_mode, cfg.max_retries, cfg.judge_cache),
-    )
-    if fwd.choice is None or bwd.choice is None or fwd.p_first is None or bwd.p_first is None:
-        return None
-    return (fwd.p_first + 1.0 - bwd.p_first) / 2
+def judge_settings(cfg: FeedbackConfig) -> JudgeSettings:
+    return JudgeSettings(cfg.method, cfg.mcp_mode, cfg.max_retries, cfg.cloze_temperature, judge_cache=cfg.judge_cache)
+
+
+async def critic_probability(
+    judge: Model, method: str, item_id: str, sentence: str, a: str, b: str, cfg: FeedbackConfig, store: VerdictStore | None = None
+) -> float | None:
+    """P(a is the better paraphrase) from the benchmark's own pair judgment; None when a verdict is invalid."""
+    view = CachedJudge(judge, store, item_id, sentence, CallLedger())
+    fwd, bwd = await judge_pair(view, method, a, b, judge_settings(cfg))  # type: ignore[arg-type]
+    return first_side_probability(fwd, bwd)
 
 
 async def label_pairs_async(
@@ -178,7 +178,8 @@ async def label_pairs_async(
     """items: {id, input, candidates, reference} -> preference records, plus counts of what was dropped."""
     from tqdm.auto import tqdm
 
-    method = resolve_arbiter(cfg.method, judge)
+    method = resolve_method(cfg.method, judge)
+    store = _verdict_store() if cfg.judge_cache else None
     counts = {"inputs": len(items), "too_few_distinct": 0, "length_filter": 0, "invalid": 0, "tie": 0, "kept": 0}
     selected = []
     for item in items:
@@ -190,7 +191,7 @@ async def label_pairs_async(
     bar = tqdm(total=len(selected), desc=f"critic ({method})", unit="pair")
 
     async def judge_one(item: dict[str, Any], pair: CandidatePair) -> float | None:
-        p = await critic_probability(judge, method, item["input"], pair.first, pair.second, cfg)
+        p = await critic_probability(judge, method, str(item["id"]), item["input"], pair.first, pair.second, cfg, store)
         bar.update(1)
         return p
 
@@ -241,6 +242,12 @@ def student_feedback(folder: str, items: list[dict[str, Any]], cfg: FeedbackConf
     samples = sample_candidates(folder, [item["input"] for item in items], cfg, seed)
     items = [{**item, "candidates": candidates} for item, candidates in zip(items, samples)]
     return label_pairs(items, cfg, f"student:{Path(folder).name}")
+
+
+def _verdict_store() -> VerdictStore:
+    from benchmark.humor_wtr import default_verdict_cache
+
+    return open_store(default_verdict_cache())
 
 
 def _device() -> str:

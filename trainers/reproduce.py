@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from scorers.stats import item_wtr
+
 from . import data as datafiles
 from .checkpoints import read_manifest
 from .config import RecipeConfig
@@ -88,9 +90,7 @@ def student_result(log_path: Path) -> dict[str, Any]:
     values, ratios = {}, []
     for sample in log.samples or []:
         value = sample.scores[SCORER].value if sample.scores and SCORER in sample.scores else None
-        values[str(sample.id)] = (
-            float(value["conservative_win"]) + float(value["conservative_tie"]) if isinstance(value, dict) else math.nan
-        )
+        values[str(sample.id)] = item_wtr(value) if isinstance(value, dict) else math.nan
         if isinstance(value, dict) and value.get("len_reference"):
             ratios.append(float(value["len_student"]) / float(value["len_reference"]))
     return {"log": str(log_path), "metrics": metrics, "values": values, "judge": _judge_of(log), "model": log.eval.model,
