@@ -229,7 +229,7 @@ class MeaningGate:
 
 # Fitted per embedded judge by `humor-bench judge-fit` on the dev pairs only (results/judge_fit/*.json).
 MEANING_GATES: dict[str, MeaningGate] = {
-    "local/qwen2.5-coder-1.5b": MeaningGate(floor=2.0, weight=10.0),  # placeholder until judge-fit runs
+    "local/qwen2.5-coder-1.5b": MeaningGate(floor=1.9414, weight=50.0, temperature=12.301199104348882),
 }
 DEFAULT_GATE_JUDGE = "local/qwen2.5-coder-1.5b"
 

@@ -137,3 +137,17 @@ def test_mockllm_text_judge_without_logprobs():
 def test_cloze_needs_a_likelihood_judge():
     with pytest.raises(JudgeCapabilityError, match="local/qwen2.5-coder-1.5b"):
         likelihood_api(get_model("scripted/judge"))
+
+
+def test_shipped_gate_constants_are_the_ones_judge_fit_wrote():
+    """The code's gate is the dev fit's output (results/judge_fit/), not a hand-tuned value."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from benchmark.judge_fit import default_out
+    from scorers.judge import MEANING_GATES
+
+    for judge, gate in MEANING_GATES.items():
+        fitted = json.loads((Path(__file__).resolve().parents[1] / default_out(judge)).read_text())
+        assert fitted["judge"] == judge and asdict(gate) == pytest.approx(fitted["gate"], abs=1e-9)
