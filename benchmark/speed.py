@@ -202,9 +202,9 @@ def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 6) -> flo
     return 2.0 * n**3 / best
 
 
-def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None) -> dict[str, Any]:
-    """(f) The default judge on the logged (student, reference) pairs: cold, then a second checkpoint
-    with only the references' scores cached; achieved FLOP/s vs the measured matmul peak."""
+def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, limit: int | None = 64) -> dict[str, Any]:
+    """(f) The default judge on the first `limit` logged (student, reference) pairs: cold, then a second
+    checkpoint with only the references' scores cached; achieved FLOP/s vs the measured matmul peak."""
     from inspect_ai.log import read_eval_log
     from inspect_ai.model import get_model
 
@@ -220,7 +220,7 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None) -
         log = read_eval_log(path)
         return [(str(s.id), s.input if isinstance(s.input, str) else s.input[-1].text,
                  s.scores["pairwise_humor_judge"].answer or "", s.scores["pairwise_humor_judge"].metadata["comparisons"][0]["reference"])
-                for s in log.samples or []]
+                for s in (log.samples or [])[:limit]]
 
     async def judge_all(jobs: list, store: VerdictStore, references_only: bool = False) -> None:
         views = [CachedJudge(judge, store, i, x, CallLedger()) for i, x, _, _ in jobs]
