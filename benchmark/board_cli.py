@@ -122,3 +122,24 @@ def report(out_dir, log_dir, include_flagged):
 
     path = build(log_dir, out_dir, include_flagged)
     click.echo(f"report: {path} (PNGs beside it)")
+
+
+@click.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--grader", default=None, help="the new judge (default: the tasks' default judge)")
+@click.option("--from-judge", default=None, help="rescore the logs of this judge (default: the latest of any)")
+@click.option("--log-dir", type=click.Path(path_type=Path), default=LOG_DIR, show_default=True)
+@click.option("--out-dir", type=click.Path(path_type=Path), default=RESULTS_DIR, show_default=True,
+              help="where leaderboard.md and .csv are rewritten")
+@one_line_errors
+def rescore(names, grader, from_judge, log_dir, out_dir):
+    """Judge the logged outputs of rows NAMES again with another judge (no student run), then rebuild the board."""
+    from benchmark.humor_wtr import EMBEDDED_JUDGE
+    from benchmark.leaderboard import rebuild
+    from benchmark.rescore import describe, rescore as run
+
+    for name in names:
+        for entry in describe(run(name, grader or EMBEDDED_JUDGE, from_judge, log_dir)):
+            click.echo(f"{name}: {entry['task']} wtr={entry['wtr']:.3f} -> {entry['log']}")
+    rebuild(log_dir, out_dir)
+    click.echo(f"leaderboard rebuilt: {out_dir / 'leaderboard.md'}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 RESULTS_DIR = Path("results")
+METHODS = ["auto", "mcp", "cloze", "cloze_meaning", "probe"]  # scorers.pairwise.Arbiter (a test keeps them equal)
 
 
 class _FriendlyGroup(click.Group):
@@ -60,8 +61,8 @@ def suites() -> None:
 @main.command("cloze-signal")
 @click.option("--suite", default="id", show_default=True)
 @click.option("--split", default="test", show_default=True)
-@click.option("--judge", default=None, help="any judge (default: the tasks' default judge, local/qwen2.5-coder-1.5b)")
-@click.option("--method", type=click.Choice(["auto", "mcp", "cloze", "cloze_meaning"]), default="auto", show_default=True)
+@click.option("--judge", default=None, help="any judge (default: the tasks' default judge, local/qwen2.5-coder-0.5b)")
+@click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True)
 @click.option("--limit", type=int, default=None, help="first N items only")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output (default results/cloze_signal_<suite>.json)")
 def cloze_signal(suite: str, split: str, judge: str | None, method: str, limit: int | None, out: Path | None) -> None:
@@ -99,9 +100,9 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
 
 
 @main.command("judge-report")
-@click.option("--grader", default=None, help="any Inspect model (default: the tasks' default judge, local/qwen2.5-coder-1.5b)")
-@click.option("--method", type=click.Choice(["auto", "mcp", "cloze", "cloze_meaning"]), default="auto", show_default=True,
-              help="auto: the tasks' default (cloze_meaning for a local judge, mcp otherwise)")
+@click.option("--grader", default=None, help="any Inspect model (default: the tasks' default judge, local/qwen2.5-coder-0.5b)")
+@click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True,
+              help="auto: the tasks' default (probe for a judge with a fitted probe, cloze_meaning for another local judge, mcp otherwise)")
 @click.option("--mcp-mode", type=click.Choice(["auto", "reason", "direct"]), default="auto", show_default=True,
               help="auto: one token where logprobs exist; reason: the paper's format")
 @click.option("--pairs", "pairs_path", type=click.Path(path_type=Path), default=None,
@@ -126,15 +127,21 @@ def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_p
 
 @main.command("judge-fit")
 @click.option("--grader", default=None, help="a local judge (default: the tasks' default judge)")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON (default results/judge_fit/<judge>.json)")
-def judge_fit_command(grader: str | None, out: Path | None) -> None:
-    """Choose the cloze_meaning constants of a judge on the dev pairs (never the test suites)."""
+@click.option("--method", type=click.Choice(["cloze_meaning", "probe"]), default="probe", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON (default results/judge_fit/<judge>[_probe].json)")
+def judge_fit_command(grader: str | None, method: str, out: Path | None) -> None:
+    """Fit a judge's rule on the dev pairs (never the test suites): the reward probe, or the cloze_meaning gate."""
     from benchmark.diagnostics import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
-    from benchmark.judge_fit import default_out, format_fit, judge_fit
+    from benchmark.judge_fit import default_out, fit_reward_probe, format_fit, format_probe_fit, judge_fit
     from scorers.judge_cache import open_store
 
     grader = grader or EMBEDDED_JUDGE
+    if method == "probe":
+        report = fit_reward_probe(grader)
+        target = out or default_out(grader).with_name(default_out(grader).stem + "_probe.json")
+        click.echo(format_probe_fit(report) + f"\n-> {write_json(report, target)}")
+        return
     report = judge_fit(grader, open_store(default_verdict_cache()))
     click.echo(format_fit(report) + f"\n-> {write_json(report, out or default_out(grader))}")
 
@@ -193,10 +200,10 @@ def serve(model: str, host: str, port: int, served_name: str | None, batch_size:
 
 def _register_commands() -> None:
     """Commands that live with their concept: the leaderboard and report, and the trainers."""
-    from benchmark.board_cli import leaderboard, report, submit
+    from benchmark.board_cli import leaderboard, report, rescore, submit
     from trainers.cli import COMMANDS
 
-    for command in (submit, leaderboard, report, *COMMANDS):
+    for command in (submit, leaderboard, report, rescore, *COMMANDS):
         main.add_command(command)
 
 

@@ -7,9 +7,10 @@ Usage:
 
 Defaults: with no --model the student is the embedded SmolLM2-135M-Instruct (`local/smollm2-135m`,
 set by INSPECT_EVAL_MODEL in the repository's .env, because a Task's own model would override --model);
-with no grader role the judge is the embedded Qwen2.5-Coder-1.5B-Instruct (`local/qwen2.5-coder-1.5b`)
-through the cloze_meaning method (the humor contrast gated by a meaning score; an A/B prompt has no
-signal at this size). The judge and method used are recorded in every sample's score.
+with no grader role the judge is the embedded Qwen2.5-Coder-0.5B-Instruct (`local/qwen2.5-coder-0.5b`)
+through the probe method (a linear reward head on its hidden states, fitted on labeled dev pairs; it
+agrees with the readers' labels more than the 1.5B's likelihood rules, at a third of the cost; an A/B
+prompt has no signal at this size). The judge and method used are recorded in every sample's score.
 """
 
 import inspect
@@ -26,7 +27,7 @@ from scorers.scorer import judge_preflight, pairwise_humor_judge
 from solvers.paraphrase import humorous_paraphrase
 
 EMBEDDED_STUDENT = "local/smollm2-135m"
-EMBEDDED_JUDGE = "local/qwen2.5-coder-1.5b"  # role `grader`; its default method is cloze_meaning
+EMBEDDED_JUDGE = "local/qwen2.5-coder-0.5b"  # role `grader`; its default method is the fitted reward probe
 TASK_VERSION = 1
 
 

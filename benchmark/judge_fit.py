@@ -1,4 +1,4 @@
-"""`humor-bench judge-fit`: choose the cloze_meaning constants for a judge on the dev pairs only.
+"""`humor-bench judge-fit`: choose the cloze_meaning constants, or fit the reward probe, of a judge on the dev pairs only.
 
 Dev pairs (never the test suites' items): the labeled reference-vs-student pairs on ID dev/train
 items, the reference-vs-plain-paraphrase pairs, and off-meaning controls built here from the ID dev
@@ -11,6 +11,7 @@ whole grid; copy the chosen gate into scorers.judge.MEANING_GATES (a test keeps 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +22,9 @@ from inspect_ai.model import get_model
 from benchmark.judge_report import load_labeled_pairs
 from benchmark.suites import DATA_DIR, load_suite
 from scorers.gate_fit import GateRow, fit_meaning_gate, gated_agreement
-from scorers.judge import MeaningGate
+from scorers.judge import MeaningGate, features_api
+from scorers.probe import RewardProbe, load_probe, probe_file
+from scorers.probe_fit import ProbePair, agreement, fit_probe
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import resolve_method
 
@@ -99,3 +102,65 @@ def format_fit(report: dict[str, Any]) -> str:
 
 def default_out(grader: str) -> Path:
     return Path("results") / "judge_fit" / ("".join(ch if ch.isalnum() else "_" for ch in grader).strip("_") + ".json")
+
+
+PROBE_FIT_GROUPS = ("students", "plain")  # labeled dev files; the off-meaning controls are reported, not fitted
+
+
+def probe_layers(judge: Any) -> tuple[int, int]:
+    """Half and three quarters of the way up: chosen on dev cross-validation for the 0.5B (12, 18 of 24),
+    where adding the last layer's states lost 3 points."""
+    depth = int(json.loads((judge.api.folder / "config.json").read_text())["num_hidden_layers"])
+    return depth // 2, (3 * depth) // 4
+
+
+async def _probe_pairs(judge: Any, groups: dict[str, list[dict]], layers: tuple[int, ...]) -> list[ProbePair]:
+    requests, index = [], {}
+    for pairs in groups.values():
+        for pair in pairs:
+            for side in ("a", "b"):
+                key = (pair["input"].strip(), pair[side].strip())
+                if key not in index:
+                    index[key] = len(requests)
+                    requests.append(RewardProbe("", layers, ()).request(*key))
+    vectors = await features_api(judge).continuation_features(requests, layers)
+    rows = []
+    for name, pairs in groups.items():
+        for pair in pairs:
+            better, worse = ("a", "b") if pair["funnier"] == "a" else ("b", "a")
+            rows.append(ProbePair(vectors[index[(pair["input"].strip(), pair[better].strip())]],
+                                  vectors[index[(pair["input"].strip(), pair[worse].strip())]],
+                                  name, str(pair.get("item") or pair["id"])))
+    return rows
+
+
+def fit_reward_probe(grader: str) -> dict[str, Any]:
+    """Fit the probe for `grader` on the labeled dev pairs; write scorers/probes/<judge>.json; report the CV."""
+    judge = get_model(grader)
+    features_api(judge)  # a clear error for a judge without hidden states
+    start = time.monotonic()
+    groups = {name: [p for p in pairs if p["funnier"] in ("a", "b")] for name, pairs in dev_pairs().items()}
+    layers = probe_layers(judge)
+    rows = asyncio.run(_probe_pairs(judge, groups, layers))
+    fitted = [r for r in rows if r.group in PROBE_FIT_GROUPS]
+    weights, penalty, table = fit_probe(fitted)
+    fit = {"pairs": {name: len(pairs) for name, pairs in groups.items()}, "fitted_on": list(PROBE_FIT_GROUPS),
+           "penalty": penalty, "dev_agreement": agreement(rows, weights), "cv": table,
+           "command": f"humor-bench judge-fit --method probe --grader {grader}"}
+    probe = RewardProbe(grader, layers, tuple(float(w) for w in weights), fit=fit)
+    path = probe_file(grader)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(probe.to_json()) + "\n")
+    load_probe.cache_clear()
+    return {"judge": grader, "method": "probe", "layers": list(layers), **fit, "probe_file": str(path.relative_to(Path(__file__).resolve().parents[1])),
+            "seconds": round(time.monotonic() - start, 1)}
+
+
+def format_probe_fit(report: dict[str, Any]) -> str:
+    lines = [f"{report['judge']}: probe on layers {report['layers']}, penalty C={report['penalty']} -> {report['probe_file']}"]
+    for row in report["cv"]:
+        lines.append(f"  C={row['penalty']:<7} cross-validated balanced agreement {100 * row['cv_balanced_agreement']:5.1f}")
+    for key, value in report["dev_agreement"].items():
+        lines.append(f"  fitted, {key:28} {100 * value:5.1f}")
+    lines.append(f"  dev pairs: {report['pairs']} ({report['seconds']}s)")
+    return "\n".join(lines)

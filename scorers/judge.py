@@ -3,6 +3,7 @@
 Methods (how the judge is asked; `scorers.pairwise.judge_pair` runs any of them in both orders):
   mcp            the paper's Appendix C prompt, one call per order, verdict from "1"/"2" logprobs or text
   cloze          humor contrast only: s(c) = log p(c | funny framing) - log p(c | literal framing)
+  probe          a linear reward head over the judge's frozen hidden states, fitted on dev pairs (probe.py)
   cloze_meaning  the humor contrast gated by a meaning score (the paper's "while staying true to the
                  input text"): g(c) = s(c) - weight * max(0, floor - m(c)), with
                  m(c) = [log p(x | "Humorous rewrite: c / The plain sentence it rewrites:") - log p(x | "The plain sentence:")] / words(x)
@@ -55,7 +56,7 @@ CLOZE_PLAIN_CONTEXT = "Sentence: {input}\nA plain, literal rewrite of this sente
 # The meaning score: how much a candidate tells the judge about the input it rewrites.
 MEANING_CONTEXT = "Humorous rewrite: {candidate}\nThe plain sentence it rewrites:"
 MEANING_BASELINE_CONTEXT = "The plain sentence:"
-LIKELIHOOD_METHODS = ("cloze", "cloze_meaning")
+LIKELIHOOD_METHODS = ("cloze", "cloze_meaning", "probe")  # each candidate scored alone: order-free
 
 
 class LikelihoodScorer(Protocol):
@@ -182,13 +183,28 @@ async def _judge_mcp_once(
     return OrderVerdict(None, None, "invalid", "\n---\n".join(texts), max_retries + 1, mode)
 
 
+class FeatureReader(Protocol):
+    async def continuation_features(self, pairs: list[tuple[str, str]], layers: tuple[int, ...]) -> list[list[float]]: ...
+
+
+def features_api(judge: Model) -> FeatureReader:
+    """The judge's hidden-state interface (the probe method), or a clear error naming the fix."""
+    api = judge.api
+    if not callable(getattr(api, "continuation_features", None)):
+        raise JudgeCapabilityError(
+            f"the probe method reads a local judge's hidden states, and '{judge}' has none to read; "
+            "bind a local model (--model-role grader=local/qwen2.5-coder-0.5b) or use -T arbiter=mcp"
+        )
+    return api  # type: ignore[return-value]
+
+
 def likelihood_api(judge: Model) -> LikelihoodScorer:
     """The judge's likelihood interface, or a clear error naming the fix."""
     api = judge.api
     if not callable(getattr(api, "continuation_logprobs", None)):
         raise JudgeCapabilityError(
             f"the cloze arbiter needs a judge that scores continuations, and '{judge}' cannot; "
-            "bind a local model (--model-role grader=local/qwen2.5-coder-1.5b or grader=hf-folder/PATH) "
+            "bind a local model (--model-role grader=local/qwen2.5-coder-0.5b or grader=hf-folder/PATH) "
             "or use the MCP judge (-T arbiter=mcp)"
         )
     return api  # type: ignore[return-value]

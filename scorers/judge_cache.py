@@ -5,6 +5,7 @@ arbiter (which scores continuations, not chat calls), and it does not know our p
 stores *verdicts* (MCP) and *per-candidate cloze scores*, keyed by
 
     MCP      sha256(judge identity, prompt hash, parser version, item id, input, sha(slot 1), sha(slot 2), order)
+    probe    sha256(judge identity, probe digest, item id, input, sha(candidate))      reward r(c)
     cloze    sha256(judge identity, framing hash, item id, input, sha(candidate))     humor contrast s(c)
     meaning  sha256(judge identity, meaning hash, item id, input, sha(candidate))     log p(x | c), and the
              item's baseline log p(x) under the empty candidate
@@ -29,6 +30,7 @@ from inspect_ai.model import Model
 
 from . import judge as judging
 from .judge import OrderVerdict
+from .probe import RewardProbe, probes_digest
 
 CACHE_FILE = "judge_cache.sqlite"
 
@@ -60,6 +62,9 @@ def judge_prompts_hash() -> str:
     parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.PARSER_VERSION,
              judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT,
              judging.MEANING_CONTEXT, judging.MEANING_BASELINE_CONTEXT, gates]
+    probes = probes_digest()
+    if probes:  # added only when probes ship, so the hash of a probe-free tree is what it was
+        parts.append(probes)
     return _sha(json.dumps(parts, sort_keys=True))
 
 
@@ -184,6 +189,27 @@ class CachedJudge:
         baseline = self._memo[("meaning", "")]
         scores = judging.meaning_scores(self.input_text, baseline, [self._memo[("meaning", t)] for t in texts])
         return list(zip(humor, scores))
+
+    async def probe_rewards(self, candidates: list[str], probe: RewardProbe) -> list[float]:
+        """r(c) per candidate (probe.py): cached per candidate like the cloze scores, one batched request for the rest."""
+        texts, part = [c.strip() for c in candidates], "probe:" + probe.digest()
+        keys = {t: self._key(kind="probe", prompt=probe.digest(), candidate=_sha(t)) for t in dict.fromkeys(texts)
+                if (part, t) not in self._memo}
+        for text, key in keys.items():
+            hit = self.store.get(key) if self.store is not None else None
+            if hit is not None:
+                self._memo[(part, text)] = hit["score"]
+        missing = [t for t in keys if (part, t) not in self._memo]
+        self.ledger.made += len(missing)
+        self.ledger.cached += len(keys) - len(missing)
+        if missing:
+            api = judging.features_api(self.model)
+            vectors = await api.continuation_features([probe.request(self.input_text, t) for t in missing], probe.layers)
+            for text, vector in zip(missing, vectors):
+                self._memo[(part, text)] = probe.reward(vector)
+                if self.store is not None:
+                    self.store.put(keys[text], {"score": self._memo[(part, text)]})
+        return [self._memo[(part, t)] for t in texts]
 
     async def _compute(self, parts: list[tuple[str, str]]) -> list[float]:
         """One likelihood request for the given (kind, candidate) parts."""

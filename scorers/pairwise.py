@@ -14,11 +14,12 @@ from inspect_ai.model import Model
 from inspect_ai.util import collect
 
 from . import stats
-from .judge import LIKELIHOOD_METHODS, MeaningGate, OrderVerdict, cloze_preference, likelihood_api, meaning_gate_for
+from .judge import LIKELIHOOD_METHODS, MeaningGate, OrderVerdict, cloze_preference, features_api, likelihood_api, meaning_gate_for
+from .probe import has_probe, load_probe
 from .judge_cache import CachedJudge
 
-Arbiter = Literal["auto", "mcp", "cloze", "cloze_meaning"]
-Method = Literal["mcp", "cloze", "cloze_meaning"]
+Arbiter = Literal["auto", "mcp", "cloze", "cloze_meaning", "probe"]
+Method = Literal["mcp", "cloze", "cloze_meaning", "probe"]
 McpMode = Literal["auto", "reason", "direct"]
 DEFAULT_LOCAL_METHOD: Method = "cloze_meaning"
 
@@ -41,15 +42,22 @@ def can_score_likelihoods(judge: Model) -> bool:
 
 
 def resolve_method(arbiter: Arbiter, judge: Model) -> Method:
-    """auto: cloze_meaning when the judge scores continuations (local weights), else the MCP prompt."""
+    """auto: the reward probe when one was fitted for this judge, else cloze_meaning when the judge
+    scores continuations (local weights), else the MCP prompt."""
+    if arbiter == "probe":
+        features_api(judge)  # raises a clear error when the judge cannot
+        load_probe(str(judge))  # ... or when no probe was fitted for it
+        return "probe"
     if arbiter in LIKELIHOOD_METHODS:
         likelihood_api(judge)  # raises a clear error when the judge cannot
         return arbiter  # type: ignore[return-value]
     if arbiter == "mcp":
         return "mcp"
     if arbiter == "auto":
+        if has_probe(str(judge)) and callable(getattr(judge.api, "continuation_features", None)):
+            return "probe"
         return DEFAULT_LOCAL_METHOD if can_score_likelihoods(judge) else "mcp"
-    raise ValueError(f"unknown arbiter '{arbiter}'; choose one of: auto, mcp, cloze, cloze_meaning")
+    raise ValueError(f"unknown arbiter '{arbiter}'; choose one of: auto, mcp, cloze, cloze_meaning, probe")
 
 
 def _empty_side(first: str, second: str) -> tuple[OrderVerdict, OrderVerdict] | None:
@@ -77,6 +85,9 @@ async def judge_pair(
     empty = _empty_side(first, second)
     if empty is not None:
         return empty
+    if method == "probe":
+        r1, r2 = await judge.probe_rewards([first, second], load_probe(str(judge.model)))
+        return cloze_preference(r1, r2), cloze_preference(r2, r1)
     if method in LIKELIHOOD_METHODS:
         (h1, m1), (h2, m2) = await judge.likelihood_scores([first, second], meaning=method == "cloze_meaning")
         if method == "cloze_meaning":

@@ -15,6 +15,7 @@ from .judge import OrderVerdict
 from .judge_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 from .judge_quality import self_preference_flag
 from .metrics import bias_controlled, judge_cost, judge_diagnostics, panel_report, wtr_report
+from .probe import load_probe
 from .pairwise import Arbiter, JudgeSettings, can_score_likelihoods, comparison_record, judge_pair, resolve_method
 
 ReferenceChoice = Literal["hash", "first", "all"]
@@ -56,9 +57,12 @@ def _role_list(judge_roles: str | list[str]) -> list[str]:
     return [r.strip() for r in raw if r.strip()]
 
 
-async def absolute_funniness(checker: CachedJudge, texts: list[str]) -> list[float]:
-    """Cloze score of each text minus that of a verbatim copy of the input (> 0: funnier than literal)."""
-    copy_score, *scores = await checker.cloze_scores([checker.input_text, *texts])
+async def absolute_funniness(checker: CachedJudge, texts: list[str], method: str = "cloze") -> list[float]:
+    """Each text's score minus that of a verbatim copy of the input (> 0: better than literal): the
+    probe's reward when the judge uses the probe, else the cloze humor contrast."""
+    probe = load_probe(str(checker.model)) if method == "probe" else None
+    everything = [checker.input_text, *texts]
+    copy_score, *scores = await (checker.probe_rewards(everything, probe) if probe else checker.cloze_scores(everything))
     return [s - copy_score for s in scores]
 
 
@@ -113,8 +117,12 @@ def pairwise_humor_judge(
         ledger = CallLedger()
         judges = [CachedJudge(model, store, item_id, input_text, ledger) for model in models]
         checker = _tie_check_view(models[0], judges[0], methods[0], store, item_id, input_text, ledger) if tie_check and student else None
+        check_method = methods[0] if checker is judges[0] else "cloze"
         if checker is judges[0]:  # one batched request for the judge's and the tie check's scores
-            await checker.likelihood_scores([student, *references, input_text], meaning=methods[0] == "cloze_meaning")
+            if check_method == "probe":
+                await checker.probe_rewards([student, *references, input_text], load_probe(str(models[0])))
+            else:
+                await checker.likelihood_scores([student, *references, input_text], meaning=methods[0] == "cloze_meaning")
 
         value: dict[str, float] = {}
         details = [{"reference": ref, "len_student": len(student), "len_reference": len(ref)} for ref in references]
@@ -139,7 +147,7 @@ def pairwise_humor_judge(
             any(self_preference_flag(str(m), state.metadata.get("teacher_family")) for m in models)
         )
         if checker is not None:
-            student_abs, *ref_abs = await absolute_funniness(checker, [student, *references])
+            student_abs, *ref_abs = await absolute_funniness(checker, [student, *references], check_method)
             for detail, r_abs in zip(details, ref_abs):
                 detail.update(student_abs=student_abs, reference_abs=r_abs)
         return Score(

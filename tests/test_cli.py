@@ -16,7 +16,7 @@ def test_suites_lists_counts():
 def test_cloze_signal_with_a_judge_that_cannot_score(tmp_path):
     result = CliRunner().invoke(main, ["cloze-signal", "--judge", "scripted/judge", "--method", "cloze", "--limit", "2", "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 2
-    assert result.output.count("\n") == 1 and "grader=local/qwen2.5-coder-1.5b" in result.output
+    assert result.output.count("\n") == 1 and "grader=local/qwen2.5-coder-0.5b" in result.output
     assert not (tmp_path / "x.json").exists()
 
 

@@ -135,7 +135,7 @@ def test_mockllm_text_judge_without_logprobs():
 
 
 def test_cloze_needs_a_likelihood_judge():
-    with pytest.raises(JudgeCapabilityError, match="local/qwen2.5-coder-1.5b"):
+    with pytest.raises(JudgeCapabilityError, match="local/qwen2.5-coder-0.5b"):
         likelihood_api(get_model("scripted/judge"))
 
 

@@ -144,3 +144,15 @@ def test_shared_contexts_score_the_same_as_whole_sequences(tmp_path, embedded_di
     shared = ckpt.continuation_logprobs(pairs, batch_size=2)
     assert shared == pytest.approx(whole, abs=1e-4)
     assert ckpt.scored_tokens > 0 and ckpt.scored_head_rows > 0
+
+
+def test_bf16_runs_natively_only_where_the_cpu_has_bf16_instructions(tmp_path):
+    from benchmark.models.checkpoint import cpu_has_native_bf16
+
+    avx2_only = tmp_path / "avx2"
+    avx2_only.write_text("flags\t\t: fpu sse sse2 avx avx2 fma\n")
+    with_bf16 = tmp_path / "bf16"
+    with_bf16.write_text("flags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile\n")
+    assert not cpu_has_native_bf16(str(avx2_only))
+    assert cpu_has_native_bf16(str(with_bf16))
+    assert not cpu_has_native_bf16(str(tmp_path / "missing"))

@@ -170,3 +170,25 @@ def test_two_concurrent_submissions_both_land(tmp_path):
     md = (tmp_path / "leaderboard.md").read_text()
     csv_text = (tmp_path / "leaderboard.csv").read_text()
     assert "alpha" in md and "beta" in md and "alpha" in csv_text and "beta" in csv_text
+
+
+def test_rescore_judges_the_logged_outputs_again_without_the_student(tmp_path):
+    from inspect_ai.log import read_eval_log
+
+    from benchmark.board_cli import rescore
+
+    common = ["--limit", "3", *FAST, "--log-dir", tmp_path / "logs", "--out-dir", tmp_path, "--display", "none"]
+    assert run(submit, ["scripted/student", "--name", "alpha", "--grader", "scripted/judge-first", *common]).exit_code == 0
+    result = run(rescore, ["alpha", "--grader", "scripted/judge-random", "--log-dir", tmp_path / "logs", "--out-dir", tmp_path])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("alpha: humor_wtr_") == 2
+    rows = json.loads(run(leaderboard, ["--format", "json", "--log-dir", tmp_path / "logs", "--no-write"]).stdout)
+    assert sorted(r["judge"] for r in rows if r["name"] == "alpha") == ["scripted/judge-first", "scripted/judge-random"]
+    [old, new] = [sorted((tmp_path / "logs" / "alpha").glob(f"scripted_judge-{p}-*/*humor-wtr-id*.eval"))[0] for p in ("first", "random")]
+    old_log, new_log = read_eval_log(str(old)), read_eval_log(str(new))
+    manifest = new_log.eval.metadata["humor_bench_submission"]
+    assert manifest["judge"] == "scripted/judge-random" and manifest["rescored_from"]["judge"] == "scripted/judge-first"
+    assert [s.output.completion for s in new_log.samples] == [s.output.completion for s in old_log.samples]
+    assert {s.scores["pairwise_humor_judge"].metadata["judge"] for s in new_log.samples} == {"scripted/judge-random"}
+    # a row without logs is a one-line error that names the fix
+    one_line_error(run(rescore, ["nobody", "--log-dir", tmp_path / "logs", "--out-dir", tmp_path]), "no successful submission log")

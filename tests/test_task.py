@@ -100,7 +100,7 @@ def test_cloze_with_a_judge_that_cannot_score_fails_before_the_student_runs(tmp_
     log = run(tmp_path, "scripted/judge", suite="ood", arbiter="cloze", limit=2)
     assert log.status == "error"
     assert "cloze arbiter needs a judge that scores continuations" in log.error.message
-    assert "local/qwen2.5-coder-1.5b" in log.error.message
+    assert "local/qwen2.5-coder-0.5b" in log.error.message
     assert log.stats.model_usage.get("scripted/student") is None  # no student call was paid for
 
 

@@ -351,6 +351,16 @@ def _batches(indices: list[int], length: Any, max_rows: int) -> list[list[int]]:
     return batches
 
 
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """True when the CPU has bfloat16 instructions (AVX512-BF16 or AMX); without them torch emulates bf16
+    matmuls and a bf16 model runs ~6x slower than in float32 (measured on an AVX2-only EPYC)."""
+    try:
+        flags = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
 def _torch_dtype(dtype: str | None, device: str) -> Any:
     """None: float32 on the CPU (bit-stable scores), the checkpoint's own dtype elsewhere."""
     import torch

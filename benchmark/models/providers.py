@@ -4,7 +4,7 @@ Both batch concurrent `generate` calls (see batching.py) and expose `continuatio
 likelihood interface the cloze arbiter needs; API models lack it, which is how the scorer tells.
 Model args (`-M key=value` or `model_args:` in a role): device, batch_size, repetition_penalty,
 allow_pickle (hf-folder only), cache_dir (local only), dtype (float32, bfloat16, auto; default float32 on
-the CPU, except the embedded judges, stored and run in bfloat16).
+the CPU, except the embedded judges, stored in bfloat16 and run so on a GPU or a CPU with native bf16).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from .batching import MicroBatcher
-from .checkpoint import Generation, GenerationSettings, load_checkpoint, validate_checkpoint_dir
+from .features import continuation_features
+from .checkpoint import Generation, GenerationSettings, cpu_has_native_bf16, load_checkpoint, validate_checkpoint_dir
 from .embedded import EMBEDDED_MODELS, ensure_converted
 
 DEFAULT_MAX_NEW_TOKENS = 48
 SCORING_KEY = ("continuation_logprobs",)
+FEATURES_KEY = "continuation_features"  # batched with the same layers only: (FEATURES_KEY, layers)
 
 
 class LocalWeightsAPI(ModelAPI):
@@ -154,6 +156,14 @@ class LocalWeightsAPI(ModelAPI):
                 out.append(scores[start : start + len(pairs)])
                 start += len(pairs)
             return out
+        if isinstance(key, tuple) and key[:1] == (FEATURES_KEY,):
+            flat = [pair for pairs in items for pair in pairs]
+            vectors = continuation_features(self.checkpoint, flat, key[1])
+            out, start = [], 0
+            for pairs in items:
+                out.append(vectors[start : start + len(pairs)])
+                start += len(pairs)
+            return out
         return self.checkpoint.generate([prompt for prompt, _ in items], items[0][1])
 
     # ---- likelihood scoring (cloze arbiter) ----------------------------------------------------
@@ -161,6 +171,13 @@ class LocalWeightsAPI(ModelAPI):
         """Sum log p(continuation | context) per pair; concurrent callers share batches."""
         await asyncio.to_thread(lambda: self.checkpoint)
         return await self._batcher.submit(SCORING_KEY, list(pairs))
+
+    async def continuation_features(self, pairs: list[tuple[str, str]], layers: tuple[int, ...]) -> list[list[float]]:
+        """Hidden-state features per pair (features.py), for the judge's reward probe; batched across callers."""
+        await asyncio.to_thread(lambda: self.checkpoint)
+        if not hasattr(self.checkpoint, "_split"):
+            raise ValueError(f"the probe method needs the transformers engine; '{self.model_name}' runs on {self.engine}: -M engine=transformers")
+        return await self._batcher.submit((FEATURES_KEY, tuple(layers)), list(pairs))
 
 
 class EmbeddedModelAPI(LocalWeightsAPI):
@@ -182,7 +199,10 @@ class EmbeddedModelAPI(LocalWeightsAPI):
             )
         spec = EMBEDDED_MODELS[model_name]
         self.family = spec.family
-        self.dtype = self.dtype or (spec.dtype if spec.dtype != "float32" else None)
+        # bfloat16 storage is run as such only where the CPU computes it natively; elsewhere (an AVX2-only
+        # CPU: measured 6 vs 38 tokens/s for the 1.5B judge) None means float32 on the CPU, bf16 on a GPU.
+        native = spec.dtype != "float32" and cpu_has_native_bf16()
+        self.dtype = self.dtype or (spec.dtype if native else None)
         self.folder = ensure_converted(model_name, Path(cache_dir) if cache_dir else None)
         self.engine = _resolve_engine(engine, lambda: self.device)
 

@@ -1,0 +1,80 @@
+"""`humor-bench rescore NAME --grader JUDGE`: judge a row's logged outputs again with another judge.
+
+Why: the student's outputs are in its logs, so a new judge needs no checkpoint and no generation
+(Arena-Hard's lesson: keep answers and judgments as separate files). Each suite's latest successful
+log of the row under the source judge is scored by the task's own scorer (same task parameters) with
+`grader` bound, through Inspect's `score_async`; the new log gets the row's manifest with the new
+judge, the current judge-prompt hash and `rescored_from` (the source judge and log), and lands in
+the row's folder for that judge, where `humor-bench leaderboard` finds it as a second judge section.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import score_async
+from inspect_ai.log import read_eval_log, write_eval_log
+
+from benchmark.humor_wtr import humor_wtr
+from benchmark.leaderboard import SUITE_OF_TASK, parse_manifest
+from benchmark.submit import SUBMISSION_KEY, SubmissionError, _run_folder, teacher_parity_task
+from scorers.judge_cache import judge_prompts_hash
+
+# The student is not run again (its outputs are read from the log); Inspect still needs a model bound.
+NO_STUDENT = "scripted/echo"
+
+
+def source_logs(root: Path, name: str, from_judge: str | None) -> dict[str, tuple[Path, dict]]:
+    """Per suite, the latest successful submission log of `name` (judged by `from_judge`, if given)."""
+    found: dict[str, tuple[str, Path, dict]] = {}
+    for path in sorted((root / name).rglob("*.eval")):
+        log = read_eval_log(str(path), header_only=True)
+        metadata = log.eval.metadata or {}
+        suite = SUITE_OF_TASK.get(log.eval.task)
+        if log.status != "success" or suite is None or SUBMISSION_KEY not in metadata:
+            continue
+        manifest = parse_manifest(metadata[SUBMISSION_KEY])
+        if manifest.get("rescored_from") or (from_judge and manifest["judge"] != from_judge):
+            continue
+        if suite not in found or str(log.eval.created) > found[suite][0]:
+            found[suite] = (str(log.eval.created), path, manifest)
+    if not found:
+        raise SubmissionError(f"no successful submission log of '{name}' under {root / name}"
+                              + (f" judged by {from_judge}" if from_judge else "") + "; see `humor-bench leaderboard`")
+    return {suite: (path, manifest) for suite, (_, path, manifest) in found.items()}
+
+
+async def _rescore(path: Path, manifest: dict, suite: str, grader: str, root: Path) -> Path:
+    log = read_eval_log(str(path))
+    make = teacher_parity_task if manifest["kind"] == "baseline-teacher" else humor_wtr
+    task = make(suite=suite, **manifest.get("params", {}))
+    scored = await score_async(log, task.scorer, model=NO_STUDENT, model_roles={"grader": grader}, action="overwrite", display="none")
+    new_manifest = {**manifest, "judge": grader, "judge_prompt_sha256": judge_prompts_hash(),
+                    "rescored_from": {"judge": manifest["judge"], "log": path.name}}
+    scored.eval.metadata = {**(scored.eval.metadata or {}), SUBMISSION_KEY: new_manifest}
+    if scored.eval.model_roles and "grader" in scored.eval.model_roles:
+        scored.eval.model_roles["grader"].model = grader
+    target = _run_folder(root, new_manifest) / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_eval_log(scored, str(target))
+    return target
+
+
+def rescore(name: str, grader: str, from_judge: str | None = None, root: str | Path = "results/logs") -> list[Path]:
+    """Rescore each suite's log of the row `name` with `grader`; returns the new logs' paths."""
+    root = Path(root)
+    written = []
+    for suite, (path, manifest) in sorted(source_logs(root, name, from_judge).items()):
+        written.append(asyncio.run(_rescore(path, manifest, suite, grader, root)))
+    return written
+
+
+def describe(paths: list[Path]) -> list[dict[str, Any]]:
+    out = []
+    for path in paths:
+        log = read_eval_log(str(path), header_only=True)
+        metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()} if log.results else {}
+        out.append({"log": str(path), "task": log.eval.task, "wtr": metrics.get("wtr")})
+    return out
