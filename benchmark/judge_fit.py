@@ -104,7 +104,8 @@ def default_out(grader: str) -> Path:
     return Path("results") / "judge_fit" / ("".join(ch if ch.isalnum() else "_" for ch in grader).strip("_") + ".json")
 
 
-PROBE_FIT_GROUPS = ("students", "plain")  # labeled dev files; the off-meaning controls are reported, not fitted
+PROBE_FIT_GROUPS = ("students", "plain", "funny")  # labeled dev files; the off-meaning controls are reported, not fitted
+FUNNY_PAIRS = DATA_DIR / "judge_funny_dev.jsonl"  # two jokes, one funnier: probe fit data only (the gate's fit predates it)
 
 
 def probe_layers(judge: Any) -> tuple[int, int]:
@@ -140,6 +141,7 @@ def fit_reward_probe(grader: str) -> dict[str, Any]:
     features_api(judge)  # a clear error for a judge without hidden states
     start = time.monotonic()
     groups = {name: [p for p in pairs if p["funnier"] in ("a", "b")] for name, pairs in dev_pairs().items()}
+    groups["funny"] = load_labeled_pairs(FUNNY_PAIRS)
     layers = probe_layers(judge)
     rows = asyncio.run(_probe_pairs(judge, groups, layers))
     fitted = [r for r in rows if r.group in PROBE_FIT_GROUPS]

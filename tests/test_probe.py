@@ -143,3 +143,17 @@ def test_cli_offers_every_judging_method():
     from scorers.pairwise import Arbiter
 
     assert METHODS == list(get_args(Arbiter))
+
+
+def test_fit_pairs_come_from_train_and_dev_items_only():
+    """Nothing the judge is fitted on shares an input with the test suites or the held-out pairs."""
+    from benchmark.judge_fit import FUNNY_PAIRS, dev_pairs
+    from benchmark.judge_report import load_labeled_pairs
+    from benchmark.suites import DATA_DIR, load_suite
+
+    held_out = {it.input.strip() for suite in ("id", "ood") for it in load_suite(suite, "test")}
+    held_out |= {p["input"].strip() for f in ("judge_validation.jsonl", "judge_students_test.jsonl")
+                 for p in load_labeled_pairs(DATA_DIR / f)}
+    fitted = [p for pairs in dev_pairs().values() for p in pairs] + load_labeled_pairs(FUNNY_PAIRS)
+    assert len(fitted) > 600
+    assert not {p["input"].strip() for p in fitted} & held_out
