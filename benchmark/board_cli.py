@@ -27,6 +27,8 @@ def one_line_errors(command):
 
         try:
             return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except (SuiteError, CheckpointError, FileNotFoundError, ValueError, RuntimeError) as ex:
             message = " ".join(str(ex).split())
             click.echo(f"humor-bench: error: {message}", err=True)

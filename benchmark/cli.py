@@ -25,6 +25,8 @@ class _FriendlyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # --help / --version (Exit is a RuntimeError) and click's own usage errors
         except (SuiteError, CheckpointError, JudgeCapabilityError, FileNotFoundError, ValueError, RuntimeError) as ex:
             click.echo(f"humor-bench: error: {ex}", err=True)
             sys.exit(2)

@@ -211,6 +211,7 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, l
     from benchmark.humor_wtr import EMBEDDED_JUDGE
     from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
     from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
+    from scorers.probe import load_probe
 
     judge = get_model(judge_name or EMBEDDED_JUDGE)
     method = resolve_method("auto", judge)
@@ -224,7 +225,10 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, l
 
     async def judge_all(jobs: list, store: VerdictStore, references_only: bool = False) -> None:
         views = [CachedJudge(judge, store, i, x, CallLedger()) for i, x, _, _ in jobs]
-        if references_only:
+        if references_only and method == "probe":
+            probe = load_probe(str(judge))
+            await asyncio.gather(*(v.probe_rewards([r], probe) for v, (_, _, _, r) in zip(views, jobs)))
+        elif references_only:
             await asyncio.gather(*(v.likelihood_scores([r], meaning=method == "cloze_meaning") for v, (_, _, _, r) in zip(views, jobs)))
         else:
             await asyncio.gather(*(judge_pair(v, method, s, r, settings) for v, (_, _, s, r) in zip(views, jobs)))

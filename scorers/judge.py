@@ -187,27 +187,24 @@ class FeatureReader(Protocol):
     async def continuation_features(self, pairs: list[tuple[str, str]], layers: tuple[int, ...]) -> list[list[float]]: ...
 
 
+def _local_api(judge: Model, method: str, need: str) -> Any:
+    """The judge's API when it has `method` (a local model's), else a clear error naming the fix."""
+    if not callable(getattr(judge.api, method, None)):
+        raise JudgeCapabilityError(
+            f"the {need}, and '{judge}' cannot; bind a local model (--model-role "
+            "grader=local/qwen2.5-coder-0.5b or grader=hf-folder/PATH) or use the MCP judge (-T arbiter=mcp)"
+        )
+    return judge.api
+
+
 def features_api(judge: Model) -> FeatureReader:
     """The judge's hidden-state interface (the probe method), or a clear error naming the fix."""
-    api = judge.api
-    if not callable(getattr(api, "continuation_features", None)):
-        raise JudgeCapabilityError(
-            f"the probe method reads a local judge's hidden states, and '{judge}' has none to read; "
-            "bind a local model (--model-role grader=local/qwen2.5-coder-0.5b) or use -T arbiter=mcp"
-        )
-    return api  # type: ignore[return-value]
+    return _local_api(judge, "continuation_features", "probe method reads a local judge's hidden states")
 
 
 def likelihood_api(judge: Model) -> LikelihoodScorer:
     """The judge's likelihood interface, or a clear error naming the fix."""
-    api = judge.api
-    if not callable(getattr(api, "continuation_logprobs", None)):
-        raise JudgeCapabilityError(
-            f"the cloze arbiter needs a judge that scores continuations, and '{judge}' cannot; "
-            "bind a local model (--model-role grader=local/qwen2.5-coder-0.5b or grader=hf-folder/PATH) "
-            "or use the MCP judge (-T arbiter=mcp)"
-        )
-    return api  # type: ignore[return-value]
+    return _local_api(judge, "continuation_logprobs", "cloze arbiter needs a judge that scores continuations")
 
 
 async def cloze_humor_scores(scorer: LikelihoodScorer, input_text: str, candidates: list[str]) -> list[float]:

@@ -73,3 +73,11 @@ def test_compare_two_scripted_runs(tmp_path):
     result = CliRunner().invoke(main, ["compare", *logs])
     assert result.exit_code == 0, result.output
     assert "on 8 shared items" in result.output and "McNemar" in result.output
+
+
+def test_every_subcommand_help_exits_zero():
+    for name, command in main.commands.items():
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.output and "error" not in result.output, name
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0
