@@ -9,7 +9,7 @@ Defaults: with no --model the student is the embedded SmolLM2-135M-Instruct (`lo
 set by INSPECT_EVAL_MODEL in the repository's .env, because a Task's own model would override --model);
 with no grader role the judge is the embedded Qwen2.5-Coder-0.5B-Instruct (`local/qwen2.5-coder-0.5b`)
 through the probe method (a linear reward head on its hidden states, fitted on labeled dev pairs; it
-agrees with the readers' labels more than the 1.5B's likelihood rules, at a third of the cost; an A/B
+agrees with the readers' labels more than the 1.5B's likelihood rules, with one forward pass per candidate; an A/B
 prompt has no signal at this size). The judge and method used are recorded in every sample's score.
 """
 

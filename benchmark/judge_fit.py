@@ -23,7 +23,7 @@ from benchmark.judge_report import load_labeled_pairs
 from benchmark.suites import DATA_DIR, load_suite
 from scorers.gate_fit import GateRow, fit_meaning_gate, gated_agreement
 from scorers.judge import MeaningGate, features_api
-from scorers.probe import RewardProbe, load_probe, probe_file
+from scorers.probe import RewardProbe, load_probe, probe_file, probe_request
 from scorers.probe_fit import ProbePair, agreement, fit_probe
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import resolve_method
@@ -123,7 +123,7 @@ async def _probe_pairs(judge: Any, groups: dict[str, list[dict]], layers: tuple[
                 key = (pair["input"].strip(), pair[side].strip())
                 if key not in index:
                     index[key] = len(requests)
-                    requests.append(RewardProbe("", layers, ()).request(*key))
+                    requests.append(probe_request(*key))
     vectors = await features_api(judge).continuation_features(requests, layers)
     rows = []
     for name, pairs in groups.items():
@@ -154,7 +154,8 @@ def fit_reward_probe(grader: str) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(probe.to_json()) + "\n")
     load_probe.cache_clear()
-    return {"judge": grader, "method": "probe", "layers": list(layers), **fit, "probe_file": str(path.relative_to(Path(__file__).resolve().parents[1])),
+    relative = path.relative_to(Path(__file__).resolve().parents[1])  # stored results hold no machine paths
+    return {"judge": grader, "method": "probe", "layers": list(layers), **fit, "probe_file": str(relative),
             "seconds": round(time.monotonic() - start, 1)}
 
 

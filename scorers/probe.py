@@ -20,6 +20,11 @@ PROBE_CONTEXT = "Sentence: {input}\nRewrite:"
 PROBES_DIR = Path(__file__).parent / "probes"
 
 
+def probe_request(input_text: str, candidate: str, context: str = PROBE_CONTEXT) -> tuple[str, str]:
+    """The (context, continuation) whose hidden states a probe reads for one candidate."""
+    return context.format(input=input_text.strip()), " " + candidate.strip()
+
+
 class ProbeMissingError(ValueError):
     """No probe was fitted for this judge."""
 
@@ -39,7 +44,7 @@ class RewardProbe:
         return float(sum(w * f for w, f in zip(self.weights, features)))
 
     def request(self, input_text: str, candidate: str) -> tuple[str, str]:
-        return self.context.format(input=input_text.strip()), " " + candidate.strip()
+        return probe_request(input_text, candidate, self.context)
 
     def __post_init__(self) -> None:  # hashed once: the verdict cache asks for it on every pair
         raw = json.dumps([self.judge, list(self.layers), self.context, list(self.weights)]).encode()

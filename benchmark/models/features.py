@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-FEATURE_POOLS = ("mean", "last")  # per layer, in this order
-
-
 def continuation_features(ckpt: Any, pairs: list[tuple[str, str]], layers: tuple[int, ...], max_rows: int = 16) -> list[list[float]]:
     """One feature vector per pair (len(layers) * 2 * hidden size), batched by length, callers' order.
 

@@ -149,21 +149,9 @@ class LocalWeightsAPI(ModelAPI):
 
     def _run_batch(self, key: Any, items: list[Any]) -> list[Any]:
         if key == SCORING_KEY:  # items: lists of (context, continuation) pairs, scored in one pass
-            flat = [pair for pairs in items for pair in pairs]
-            scores = self.checkpoint.continuation_logprobs(flat, self.batch_size)
-            out, start = [], 0
-            for pairs in items:
-                out.append(scores[start : start + len(pairs)])
-                start += len(pairs)
-            return out
+            return _per_caller(items, lambda flat: self.checkpoint.continuation_logprobs(flat, self.batch_size))
         if isinstance(key, tuple) and key[:1] == (FEATURES_KEY,):
-            flat = [pair for pairs in items for pair in pairs]
-            vectors = continuation_features(self.checkpoint, flat, key[1])
-            out, start = [], 0
-            for pairs in items:
-                out.append(vectors[start : start + len(pairs)])
-                start += len(pairs)
-            return out
+            return _per_caller(items, lambda flat: continuation_features(self.checkpoint, flat, key[1]))
         return self.checkpoint.generate([prompt for prompt, _ in items], items[0][1])
 
     # ---- likelihood scoring (cloze arbiter) ----------------------------------------------------
@@ -178,6 +166,16 @@ class LocalWeightsAPI(ModelAPI):
         if not hasattr(self.checkpoint, "_split"):
             raise ValueError(f"the probe method needs the transformers engine; '{self.model_name}' runs on {self.engine}: -M engine=transformers")
         return await self._batcher.submit((FEATURES_KEY, tuple(layers)), list(pairs))
+
+
+def _per_caller(items: list[list[Any]], run: Callable[[list[Any]], list[Any]]) -> list[list[Any]]:
+    """Run the callers' lists as one flat batch, then hand each caller its own slice back."""
+    results = run([entry for entries in items for entry in entries])
+    out, start = [], 0
+    for entries in items:
+        out.append(results[start : start + len(entries)])
+        start += len(entries)
+    return out
 
 
 class EmbeddedModelAPI(LocalWeightsAPI):
