@@ -11,12 +11,8 @@ both land: each rebuild reads every log while holding the lock.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +24,7 @@ from inspect_ai.scorer import SampleScore
 from benchmark.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
 from benchmark.submit import KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, data_sha256
 from scorers import stats
+from benchmark.files import LOCK_NAME, atomic_write_text, locked  # noqa: F401 - re-exported (report, tests)
 
 from benchmark.leaderboard_render import (  # noqa: F401 - re-exported for callers of the board
     FORMATS, _finite, display_cells, markdown_tables, render, to_csv, to_json, to_markdown,
@@ -35,7 +32,6 @@ from benchmark.leaderboard_render import (  # noqa: F401 - re-exported for calle
 
 SCORER = "pairwise_humor_judge"
 SUITE_OF_TASK = {"humor_wtr_id": "id", "humor_wtr_ood": "ood"}
-LOCK_NAME = ".leaderboard.lock"  # lives in the log folder (ignored by git), beside what it guards
 NAN = float("nan")
 GROUP_KEYS = {"id": "emotion", "ood": "topic"}
 # per-sample score keys the rows read (scorers/stats.py conventions)
@@ -353,35 +349,6 @@ def _or0(value: float) -> float:
 
 
 # --- rendering -----------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def locked(folder: Path):
-    """Exclusive fcntl lock on folder/LOCK_NAME for the duration of a rebuild."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_NAME, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by anyone
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 @dataclass
 class Board:
     rows: list[dict]

@@ -175,7 +175,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("benchmark.leaderboard.os.replace", broken_replace)
+    monkeypatch.setattr("benchmark.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         atomic_write_text(target, "new\n")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["leaderboard.md"]
