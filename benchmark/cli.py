@@ -201,11 +201,12 @@ def serve(model: str, host: str, port: int, served_name: str | None, batch_size:
 
 
 def _register_commands() -> None:
-    """Commands that live with their concept: the leaderboard and report, and the trainers."""
+    """Commands that live with their concept: the leaderboard and report, labeling, and the trainers."""
+    from benchmark.annotate.cli import annotate
     from benchmark.board_cli import leaderboard, report, rescore, submit
     from trainers.cli import COMMANDS
 
-    for command in (submit, leaderboard, report, rescore, *COMMANDS):
+    for command in (submit, leaderboard, report, rescore, annotate, *COMMANDS):
         main.add_command(command)
 
 

@@ -27,15 +27,19 @@ from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
 
 VALIDATION_FILE = DATA_DIR / "judge_validation.jsonl"
 LABELS = {"funnier": ("a", "b", "tie"), "more_faithful": ("a", "b", "tie")}
-BREAKDOWN_FIELDS = ("case", "student", "split")
+BREAKDOWN_FIELDS = ("case", "student", "split", "annotator")
 
 
 class PairsFileError(ValueError):
     """A labeled-pairs file that cannot be read; the message names the file, the line and the fix."""
 
 
-def load_labeled_pairs(path: str | Path = VALIDATION_FILE) -> list[dict]:
-    """Validated labeled pairs (every failure names the file, the line and the fix)."""
+def load_labeled_pairs(path: str | Path = VALIDATION_FILE, labeled: bool = True) -> list[dict]:
+    """Validated labeled pairs (every failure names the file, the line and the fix).
+
+    `labeled=False` accepts rows without `funnier` (pairs still to be labeled). An id may repeat only
+    with different `annotator` fields (an export of `humor-bench annotate`: one row per annotator).
+    """
     path = Path(path)
     if not path.is_file():
         raise PairsFileError(f"pairs file '{path}' not found; pass a JSONL file of {{id, input, a, b, funnier}} rows")
@@ -57,11 +61,15 @@ def load_labeled_pairs(path: str | Path = VALIDATION_FILE) -> list[dict]:
             if not isinstance(row.get(key), str):
                 raise PairsFileError(f"{where}: field '{key}' must be a string")
         for key, allowed in LABELS.items():
-            if (key == "funnier" or key in row) and row.get(key) not in allowed:
+            if ((key == "funnier" and labeled) or key in row) and row.get(key) not in allowed:
                 raise PairsFileError(f"{where}: '{key}' is {row.get(key)!r}; use one of {', '.join(allowed)}")
-        if row["id"] in seen:
-            raise PairsFileError(f"{where}: id '{row['id']}' appears twice; ids must be unique")
-        seen.add(row["id"])
+        if "annotator" in row and (not isinstance(row["annotator"], str) or not row["annotator"].strip()):
+            raise PairsFileError(f"{where}: field 'annotator' must be a non-empty string when present")
+        identity = (row["id"], row.get("annotator"))
+        if identity in seen:
+            who = f" for annotator '{row['annotator']}'" if "annotator" in row else ""
+            raise PairsFileError(f"{where}: id '{row['id']}' appears twice{who}; ids must be unique (per annotator)")
+        seen.add(identity)
         pairs.append(row)
     if not pairs:
         raise PairsFileError(f"pairs file '{path}' has no pairs")

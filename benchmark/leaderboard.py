@@ -21,6 +21,9 @@ from typing import Any
 from inspect_ai.log import read_eval_log
 from inspect_ai.scorer import SampleScore
 
+from benchmark.annotate.store import DEFAULT_DB as LABELS_DB, read_labels
+from benchmark.annotate.summary import add_human_columns
+from benchmark.run_logs import SCORER, SUITE_OF_TASK
 from benchmark.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
 from benchmark.submit import KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, data_sha256
 from scorers import stats
@@ -30,8 +33,6 @@ from benchmark.leaderboard_render import (  # noqa: F401 - re-exported for calle
     FORMATS, _finite, display_cells, markdown_tables, render, to_csv, to_json, to_markdown,
 )
 
-SCORER = "pairwise_humor_judge"
-SUITE_OF_TASK = {"humor_wtr_id": "id", "humor_wtr_ood": "ood"}
 NAN = float("nan")
 GROUP_KEYS = {"id": "emotion", "ood": "topic"}
 # per-sample score keys the rows read (scorers/stats.py conventions)
@@ -361,8 +362,12 @@ def rebuild(
     out_dir: str | Path | None = "results",
     paths: Sequence[str | Path] = (),
     include_flagged: bool = False,
+    labels: str | Path = LABELS_DB,
 ) -> Board:
-    """Read every log and (with out_dir) write leaderboard.md and leaderboard.csv, all under the lock."""
+    """Read every log and (with out_dir) write leaderboard.md and leaderboard.csv, all under the lock.
+
+    `labels`: the `humor-bench annotate` database; rows whose pairs people labeled get a human WTR.
+    """
     log_dir = Path(log_dir)
     if not paths and not log_dir.is_dir():
         raise FileNotFoundError(f"log folder '{log_dir}' not found; run `humor-bench submit` first or pass --log-dir")
@@ -372,6 +377,7 @@ def rebuild(
     with locked(log_dir if log_dir.is_dir() else Path(paths[0]).parent):
         runs, skipped = collect_runs(log_dir, paths)
         rows = build_rows(runs, include_flagged)
+        add_human_columns(rows, runs, read_labels(labels))
         if out_dir is not None:
             texts = {"leaderboard.md": to_markdown(rows), "leaderboard.csv": to_csv(rows)}  # both before either
             for name, text in texts.items():

@@ -25,6 +25,13 @@ def wtr_cell(row: dict, suite: str) -> str:
     return f"{pct(row[f'{suite}_wtr'])} [{pct(row[f'{suite}_ci_lower'])}, {pct(row[f'{suite}_ci_upper'])}]"
 
 
+def human_cell(row: dict) -> str:
+    """Human WTR per suite where people labeled the row's pairs (`humor-bench annotate`), with n items."""
+    cells = [f"{pct(row[f'{s}_human_wtr'])} [{pct(row[f'{s}_human_ci_lower'])}, {pct(row[f'{s}_human_ci_upper'])}] "
+             f"(n={row[f'{s}_human_n']})" if row.get(f"{s}_human_n") else "—" for s in ("id", "ood")]
+    return " / ".join(cells)
+
+
 def display_cells(row: dict) -> dict[str, str]:
     """The human-readable columns shared by the markdown table and the HTML report."""
     cost = row["cost_usd"]
@@ -34,6 +41,7 @@ def display_cells(row: dict) -> dict[str, str]:
         "Kind": row["kind"],
         "ID WTR % [95% CI]": wtr_cell(row, "id"),
         "OOD WTR % [95% CI]": wtr_cell(row, "ood"),
+        "Human WTR % ID / OOD": human_cell(row),
         "LC-WTR % ID / OOD": f"{pct(row['id_lc_wtr'])} / {pct(row['ood_lc_wtr'])}",
         "Style-WTR % ID / OOD": f"{pct(row['id_style_wtr'])} / {pct(row['ood_style_wtr'])}",
         "Pos. consistency %": pct(row["position_consistency"]),
@@ -70,6 +78,11 @@ def to_markdown(rows: list[dict]) -> str:
              "counts 1, a verdict that flips with the order counts 1/2 (so a judge that ignores the content gives 50).",
              "Rank: 1 + the number of rows (same judge) whose ID-WTR CI lower bound is above this row's upper bound;",
              "rows flagged for injection or copying are not ranked (–). Judge: the grader model.", ""]
+    annotators = sorted({a for r in rows for a in str(r.get("human_annotators") or "").split(",") if a})
+    if annotators:
+        lines += ["Human WTR: share of a row's (student, reference) pairs that annotators found the student at least as",
+                  "funny as, blind (`humor-bench annotate`; results/annotations/); the same for every judge's section.",
+                  f"Annotators: {', '.join(annotators)} (who they are: benchmark/data/DATA_CARD.md, 'Labels from annotate').", ""]
     lines += markdown_tables(rows)
     if not rows:
         lines += ["No submissions yet: `humor-bench submit --baseline embedded` and `--baseline teacher` add the baselines.", ""]

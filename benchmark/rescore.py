@@ -18,7 +18,8 @@ from inspect_ai import score_async
 from inspect_ai.log import read_eval_log, write_eval_log
 
 from benchmark.humor_wtr import humor_wtr
-from benchmark.leaderboard import SUITE_OF_TASK, parse_manifest
+from benchmark.leaderboard import parse_manifest
+from benchmark.run_logs import SUITE_OF_TASK
 from benchmark.submit import SUBMISSION_KEY, SubmissionError, _run_folder, teacher_parity_task
 from scorers.judge_cache import judge_prompts_hash
 

@@ -9,6 +9,7 @@ from inspect_ai.log import read_eval_log
 from scorers.stats import item_wtr
 
 SCORER = "pairwise_humor_judge"
+SUITE_OF_TASK = {"humor_wtr_id": "id", "humor_wtr_ood": "ood"}  # the task names of benchmark/humor_wtr.py
 
 
 def item_wtr_values(path: str | Path) -> dict[str, float]:

@@ -1,20 +1,12 @@
 """The report: PNGs and one self-contained HTML page, checked in headless Chromium (every image must load).
 
-The browser test drives Debian's chromium through chromedriver's W3C WebDriver HTTP API with urllib
-(no selenium needed). It is skipped where chromium/chromedriver are missing, unless
-HUMOR_BENCH_REQUIRE_BROWSER=1 (set it in CI, which installs them) turns the skip into a failure.
+The browser test uses tests/browser.py (headless Chromium over WebDriver; skipped without chromium
+unless HUMOR_BENCH_REQUIRE_BROWSER=1, as in CI).
 """
 
 import base64
 import inspect
-import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,10 +17,9 @@ from benchmark.humor_wtr import humor_wtr
 from benchmark.report import FIGURES, judge_summary, length_curve
 from benchmark.submit import resolve_student, run_submission
 
+from tests.browser import chromium
+
 FAST = {"tie_check": False} if "tie_check" in inspect.signature(humor_wtr).parameters else {}
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1000"]
 
 
 @pytest.fixture(scope="module")
@@ -68,52 +59,14 @@ def test_judge_summary_and_length_curve(built):
     assert sum(ns) == 16 and xs == sorted(xs) and all(0 <= y <= 1 for y in ys)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _webdriver(port: int, method: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())["value"]
-
-
 def test_report_renders_in_headless_chromium_with_every_image_loaded(built, tmp_path):
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        if os.environ.get("HUMOR_BENCH_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium/chromedriver missing: apt-get install -y chromium chromium-driver")
-        pytest.skip("chromium and chromedriver are not installed (apt-get install -y chromium chromium-driver)")
-    port = _free_port()
-    service = subprocess.Popen([driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                _webdriver(port, "GET", "/status")
-                break
-            except OSError:
-                time.sleep(0.1)
-        options = {"binary": chromium, "args": CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]}
-        session = _webdriver(port, "POST", "/session",
-                             {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}})["sessionId"]
-        try:
-            page = (built / "report" / "index.html").resolve().as_uri()
-            _webdriver(port, "POST", f"/session/{session}/url", {"url": page})
-            script = ("return Array.from(document.images).map(i => "
-                      "({alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}));")
-            images = _webdriver(port, "POST", f"/session/{session}/execute/sync", {"script": script, "args": []})
-            title = _webdriver(port, "GET", f"/session/{session}/title")
-            shot = base64.b64decode(_webdriver(port, "GET", f"/session/{session}/screenshot"))
-            (built / "report" / "screenshot.png").write_bytes(shot)  # for a human to look at
-        finally:
-            _webdriver(port, "DELETE", f"/session/{session}")
-    finally:
-        service.terminate()
-        service.wait(10)
+    with chromium(tmp_path / "profile") as browser:
+        browser.open((built / "report" / "index.html").resolve().as_uri())
+        images = browser.run("return Array.from(document.images).map(i => "
+                             "({alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}));")
+        title = browser.title()
+        shot = browser.screenshot()
+        (built / "report" / "screenshot.png").write_bytes(shot)  # for a human to look at
     assert title == "humor-bench report"
     assert [i["alt"] for i in images] == [name for name, _ in FIGURES]
     for image in images:
