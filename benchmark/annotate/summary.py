@@ -51,21 +51,27 @@ def export_rows(pairs: Sequence[Pair], labels: Iterable[Label]) -> list[dict]:
     return rows
 
 
-def human_wtr(items: dict[str, Sequence[str]], labels: Iterable[Label], student_side: str = "a") -> dict:
-    """Human WTR of one run: `items` maps item id -> the keys of its (student, reference) pairs."""
+def human_item_values(items: dict[str, Sequence[str]], labels: Iterable[Label], student_side: str = "a") -> dict[str, float]:
+    """item id -> mean over its pairs and annotators of [the student is at least as funny]; labeled items only."""
     by_key: dict[str, list[Label]] = {}
     for label in answered(labels):
         by_key.setdefault(label.key, []).append(label)
-    per_item: dict[str, list[float]] = {}
-    annotators: set[str] = set()
+    values: dict[str, float] = {}
     for item, keys in items.items():
-        for label in (label for key in keys for label in by_key.get(key, [])):
-            per_item.setdefault(item, []).append(1.0 if label.funnier in (student_side, "tie") else 0.0)
-            annotators.add(label.annotator)
-    item_values = [sum(v) / len(v) for v in per_item.values()]  # resampling items = clustering by item
-    lower, upper = stats.bootstrap_ci(item_values)
-    return {"wtr": sum(item_values) / len(item_values) if item_values else NAN, "ci_lower": lower, "ci_upper": upper,
-            "n_items": len(per_item), "n_labels": sum(len(v) for v in per_item.values()), "annotators": sorted(annotators)}
+        found = [1.0 if label.funnier in (student_side, "tie") else 0.0 for key in keys for label in by_key.get(key, [])]
+        if found:
+            values[item] = sum(found) / len(found)
+    return values
+
+
+def human_wtr(items: dict[str, Sequence[str]], labels: Sequence[Label], student_side: str = "a") -> dict:
+    """Human WTR of one run: `items` maps item id -> the keys of its (student, reference) pairs."""
+    values = human_item_values(items, labels, student_side)
+    keys = {k for item in values for k in items[item]}
+    mine = [label for label in answered(labels) if label.key in keys]
+    lower, upper = stats.bootstrap_ci(list(values.values()))  # one value per item: resampling items
+    return {"wtr": sum(values.values()) / len(values) if values else NAN, "ci_lower": lower, "ci_upper": upper,
+            "n_items": len(values), "n_labels": len(mine), "annotators": sorted({label.annotator for label in mine})}
 
 
 def annotator_agreement(labels: Iterable[Label]) -> dict:
