@@ -47,16 +47,21 @@ def source_logs(root: Path, name: str, from_judge: str | None) -> dict[str, tupl
     return {suite: (path, manifest) for suite, (_, path, manifest) in found.items()}
 
 
-async def _rescore(path: Path, manifest: dict, suite: str, grader: str, root: Path) -> Path:
+async def rescore_log(path: Path, task: Any, grader: str):
+    """The log at `path` judged again by `grader` with `task`'s scorer (Inspect score_async); not written."""
     log = read_eval_log(str(path))
-    make = teacher_parity_task if manifest["kind"] == "baseline-teacher" else humor_wtr
-    task = make(suite=suite, **manifest.get("params", {}))
     scored = await score_async(log, task.scorer, model=NO_STUDENT, model_roles={"grader": grader}, action="overwrite", display="none")
+    if scored.eval.model_roles and "grader" in scored.eval.model_roles:
+        scored.eval.model_roles["grader"].model = grader
+    return scored
+
+
+async def _rescore(path: Path, manifest: dict, suite: str, grader: str, root: Path) -> Path:
+    make = teacher_parity_task if manifest["kind"] == "baseline-teacher" else humor_wtr
+    scored = await rescore_log(path, make(suite=suite, **manifest.get("params", {})), grader)
     new_manifest = {**manifest, "judge": grader, "judge_prompt_sha256": judge_prompts_hash(),
                     "rescored_from": {"judge": manifest["judge"], "log": path.name}}
     scored.eval.metadata = {**(scored.eval.metadata or {}), SUBMISSION_KEY: new_manifest}
-    if scored.eval.model_roles and "grader" in scored.eval.model_roles:
-        scored.eval.model_roles["grader"].model = grader
     target = _run_folder(root, new_manifest) / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     write_eval_log(scored, str(target))

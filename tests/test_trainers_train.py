@@ -243,34 +243,53 @@ def test_eval_command_is_the_documented_inspect_eval(tmp_path, tiny):
     assert "arbiter=cloze" in command and command[command.index("--limit") + 1] == "2"
 
 
-def test_report_has_wtr_ci_paired_difference_and_timings(tmp_path, tiny, monkeypatch):
-    cfg = load_config(_write_config(tmp_path, tiny))
+def test_report_has_both_judges_read_labels_paired_differences_and_timings(tmp_path, tiny, monkeypatch):
+    from trainers import tables
+
+    cfg = load_config(_write_config(tmp_path, tiny, eval={"limit": 2, "report": str(tmp_path / "r.md"), "suites": ["id", "ood"],
+                                                          "students": ["ft", "dpo"], "independent_judge": "scripted/judge"}))
     ids = [f"id-{i:03d}" for i in range(40)]
     values = {"ft": [1.0 if i % 4 == 0 else 0.0 for i in range(40)], "dpo": [1.0 if i % 4 != 3 else 0.0 for i in range(40)]}
-    monkeypatch.setattr(reproduce, "student_result", lambda path: {
-        "log": str(path), "judge": "hf-folder/x", "model": "m",
-        "metrics": {"wtr": sum(values[path.name]) / 40, "wtr_ci_lower": 0.1, "wtr_ci_upper": 0.4,
-                    "lc_wtr": 0.2, "lc_diverges": float(path.name == "dpo"), "style_wtr": 0.3},
-        "values": dict(zip(ids, values[path.name])), "length_ratio": {"ft": 1.0, "dpo": 1.5}[path.name],
-    })
+    read = {"ft": {i: 0.0 for i in ids[:20]}, "dpo": {i: float(k % 2) for k, i in enumerate(ids[:20])}}
+
+    def result(path, labels=None):
+        student, suite, kind = path.parts
+        flip = kind == "judge"  # the judge reverses the critic's verdict on dpo
+        vals = values["ft" if flip and student == "dpo" else student]
+        return {"log": str(path), "judge": kind, "model": "m", "values": dict(zip(ids, vals)),
+                "metrics": {"wtr": sum(vals) / 40, "wtr_ci_lower": 0.1, "wtr_ci_upper": 0.4, "lc_wtr": 0.2,
+                            "lc_diverges": float(student == "dpo")},
+                "length_ratio": {"ft": 1.0, "dpo": 1.5}[student], "read": read[student] if labels is not None else {}}
+
+    monkeypatch.setattr(tables, "student_result", result)
     Path(cfg.run_dir).mkdir(parents=True)
-    (Path(cfg.run_dir) / "timings.json").write_text(json.dumps({"ft_ws": {"seconds": 12.0, "steps": 2}}))
-    out = reproduce.write_report(cfg, {"ft": Path("ft"), "dpo": Path("dpo")}, "humor-bench reproduce --config c.yaml",
-                                 note="measured under load")
+    (Path(cfg.run_dir) / "timings.json").write_text(json.dumps({
+        "ft_ws": {"seconds": 12.0, "steps": 2}, "critic:id:ft": {"seconds": 5.0, "cpu_seconds": 9.0},
+        "judge:ood:ft": {"seconds": 3.0}}))
+    logs = {(s, suite, k): Path(s) / suite / k for s in ("ft", "dpo") for suite in ("id", "ood") for k in ("critic", "judge")}
+    out = tables.write_report(cfg, logs, "humor-bench reproduce --config c.yaml", note="measured under load")
     text = out.read_text()
-    assert "| FT | 25.0 | [10.0, 40.0] | (baseline) |" in text and "Note: measured under load" in text
-    assert "| 20.0 | 30.0 | 1.00 |" in text and "| 20.0 (!) | 30.0 | 1.50 |" in text  # LC, style, length ratio
-    assert "| DPO | 75.0 |" in text and "+50.0 [" in text and "| yes |" in text and "60 / 52" in text
-    assert "| ft_ws | 12 | steps=2 |" in text and "humor-bench reproduce --config c.yaml" in text
+    table2 = text[text.index("## Table 2"):text.index("## Table 3")]
+    assert "| FT | 25.0 [10.0, 40.0] | (baseline) | 25.0 [10.0, 40.0] | (baseline) | 0.0 [0.0, 0.0] (20) | (baseline) |" in table2
+    assert "| DPO | 75.0 [10.0, 40.0] | +50.0 [" in table2 and "| 20.0 (!) / 20.0 (!) | 1.50 (>1.3) | 60 / 52 |" in table2
+    assert "**DPO vs FT** (ID): the independent judge: does not beat FT (CI includes 0), +0.0 [+0.0, +0.0] on 40 items" in text
+    assert "the read-by-hand labels: beats FT, +50.0 [" in text and "on 20 items" in text
+    assert "## Table 3" in text and "read by hand" not in text[text.index("## Table 3"):].split("\n")[2].lower()
+    assert "Note: measured under load" in text and "**judge** `scripted/judge` (auto)" in text and "(cloze)" in text
+    assert "| critic:id:ft | 5 | 9.0 |" in text and "| **training (shared by both tables)** | **12** |" in text
+    assert "| **Table 2 evaluation (ID)** | **5** |" in text and "| **Table 3 evaluation (OOD)** | **3** |" in text
 
 
 def test_a_student_is_evaluated_with_inspect_and_read_from_its_log(tmp_path, tiny):
     """One real `inspect eval` on 2 items (tiny student, tiny cloze judge), then the report's reader."""
-    cfg = load_config(_write_config(tmp_path, tiny, eval={"students": ["ft"], "limit": 2}))
+    cfg = load_config(_write_config(tmp_path, tiny, eval={"students": ["ft"], "limit": 2, "independent_judge": "scripted/judge"}))
     student = Path(cfg.run_dir) / "ft"
     save_student(*_load(tiny), student, {"recipe": "ft", "base_model": str(tiny)})
     logs = reproduce.evaluate(cfg, log=lambda m: None)
-    result = reproduce.student_result(logs["ft"])
+    result = reproduce.student_result(logs[("ft", "id", "critic")])
     assert len(result["values"]) == 2 and all(v in (0.0, 0.5, 1.0) or math.isnan(v) for v in result["values"].values())
     assert "wtr" in result["metrics"] and result["judge"] == f"hf-folder/{tiny}"
-    assert "eval:ft" in json.loads((Path(cfg.run_dir) / "timings.json").read_text())
+    assert "critic:id:ft" in json.loads((Path(cfg.run_dir) / "timings.json").read_text())
+    rescored = reproduce.student_result(logs[("ft", "id", "judge")])  # the same outputs, judged again
+    assert rescored["judge"] == "scripted/judge" and set(rescored["values"]) == set(result["values"])
+    assert reproduce.evaluate(cfg, log=lambda m: None) == logs  # a second run reuses the logs (newer than the checkpoint)

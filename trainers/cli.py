@@ -104,23 +104,21 @@ def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="recipe config (YAML or JSON)")
 @click.option("--run-dir", default=None, help="override the config's run_dir")
 @click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folder")
-@click.option("--skip-eval", is_flag=True, help="use the latest Inspect log of each student in run_dir/logs")
+@click.option("--skip-eval", is_flag=True, help="only rewrite the report from the logs in run_dir/logs (run nothing)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="report path (default: eval.report)")
 @click.option("--note", default=None, help="a line about the conditions of the run, printed under the header")
 @one_line_errors
 def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eval: bool, out: Path | None, note: str | None) -> None:
-    """Train FT, SD, BRIO, DPO and BRIO-DPO, evaluate each with `inspect eval`, write results/reproduction.md."""
+    """Train FT, SD, BRIO, DPO and BRIO-DPO, evaluate each (critic, independent judge, read labels), write the tables."""
     from .recipes import Run
-    from .reproduce import evaluate, latest_log, write_report
+    from .reproduce import evaluate, existing_logs
+    from .tables import write_report
 
     cfg = _load(config_path, run_dir)
     say = lambda m: click.echo(f"humor-bench reproduce: {m}", err=True)  # noqa: E731
     if not skip_train:
         Run(cfg, log=say).run("all")
-    if skip_eval:
-        logs = {s: latest_log(Path(cfg.run_dir) / "logs" / s) for s in cfg.eval.students}
-    else:
-        logs = evaluate(cfg, log=say)
+    logs = existing_logs(cfg) if skip_eval else evaluate(cfg, log=say)
     flags = [f"--run-dir {shlex.quote(run_dir)}" if run_dir else "", "--skip-train" if skip_train else "", "--skip-eval" if skip_eval else ""]
     command = " ".join(["humor-bench reproduce --config", shlex.quote(str(config_path)), *filter(None, flags)])
     path = write_report(cfg, logs, command, out, note)

@@ -50,11 +50,17 @@ class ScheduleConfig:
 
 @dataclass
 class EvalConfig:
-    """How `humor-bench reproduce` evaluates the students (an `inspect eval` per student)."""
+    """How `humor-bench reproduce` evaluates the students: an `inspect eval` per student and suite with
+    the critic as judge (the paper's WTR_llama2), the same outputs judged again by an independent judge
+    (the paper's WTR_GPT4 role), and read-by-hand labels from `humor-bench annotate` where they exist."""
 
-    task: str = "benchmark/humor_wtr.py@humor_wtr_id"
+    task: str = "benchmark/humor_wtr.py"  # the task file; the suite picks its task (@humor_wtr_<suite>)
+    suites: list[str] = field(default_factory=lambda: ["id"])  # id: Table 2; ood: Table 3
     students: list[str] = field(default_factory=lambda: list(STUDENTS))
-    judge: str | None = None  # default: the critic (feedback.critic), as in the paper
+    judge: str | None = None  # the critic's column: default the critic (feedback.critic), as in the paper
+    independent_judge: str | None = None  # a second judge, not the critic's model or rule (method: auto)
+    labels: str | None = "results/annotations/labels.sqlite3"  # read-by-hand labels (humor-bench annotate)
+    log_dir: str | None = None  # where the Inspect logs go (default run_dir/logs); under results/ they are committed
     task_args: dict[str, Any] = field(default_factory=dict)  # -T; arbiter defaults to feedback.method
     model_args: dict[str, Any] = field(default_factory=dict)  # -M for the student
     limit: int | None = None
@@ -120,6 +126,12 @@ def check_ranges(cfg: RecipeConfig, where: str) -> None:
         value = getattr(getattr(cfg, section), name)
         if value is not None and value < 1:
             problems.append(f"{key} must be at least 1, or null for all")
+    if any(suite not in ("id", "ood") for suite in cfg.eval.suites) or not cfg.eval.suites:
+        problems.append(f"eval.suites is {cfg.eval.suites}; use a list of id and/or ood")
+    if "@" in cfg.eval.task:
+        problems.append(f"eval.task '{cfg.eval.task}' names a task; give the file (benchmark/humor_wtr.py) and pick tasks with eval.suites")
+    if cfg.eval.independent_judge and cfg.eval.independent_judge == (cfg.eval.judge or cfg.feedback.critic):
+        problems.append("eval.independent_judge is the critic itself; name another model (or null for none)")
     unknown = [s for s in cfg.eval.students if s not in STUDENTS + ("ft_ws",)]
     if unknown:
         problems.append(f"eval.students has unknown student(s) {', '.join(unknown)}; choose from {', '.join(STUDENTS)}, ft_ws")
