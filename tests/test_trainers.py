@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -266,3 +267,17 @@ def test_preference_file_errors(tmp_path):
         read_preferences(path)
     with pytest.raises(DataFileError, match="does not exist"):
         read_preferences(tmp_path / "none.jsonl")
+
+
+def test_a_config_extends_another_section_by_section(tmp_path):
+    from trainers.config import ConfigError, load_config
+
+    (tmp_path / "base.yaml").write_text("run_dir: runs/a\nteacher: {limit: 5, n: 3}\nschedule: {brio_epochs: 2}\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nteacher: {limit: 7}\neval: {students: [ft]}\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.run_dir, cfg.teacher.limit, cfg.teacher.n, cfg.schedule.brio_epochs, cfg.eval.students) == ("runs/a", 7, 3, 2, ["ft"])
+    (tmp_path / "base.yaml").write_text("extends: child.yaml\n")
+    with pytest.raises(ConfigError, match="extends it back"):
+        load_config(tmp_path / "child.yaml")
+    for path in sorted(Path("trainers/configs/table4").glob("*.yaml")):  # the shipped variants all load
+        assert load_config(path).eval.suites == ["id"]

@@ -293,3 +293,19 @@ def test_a_student_is_evaluated_with_inspect_and_read_from_its_log(tmp_path, tin
     rescored = reproduce.student_result(logs[("ft", "id", "judge")])  # the same outputs, judged again
     assert rescored["judge"] == "scripted/judge" and set(rescored["values"]) == set(result["values"])
     assert reproduce.evaluate(cfg, log=lambda m: None) == logs  # a second run reuses the logs (newer than the checkpoint)
+
+
+def test_table4_trains_each_variant_and_writes_one_row_per_student(tmp_path, tiny):
+    """Two variants of a tiny recipe (`extends`), FT only, 2 items: real training, real evals, one table."""
+    from trainers.table4 import table4
+
+    base = _write_config(tmp_path, tiny, eval={"students": ["ft"], "limit": 2, "independent_judge": "scripted/judge",
+                                               "log_dir": str(tmp_path / "logs")})
+    variant = tmp_path / "n2.yaml"
+    variant.write_text(yaml.safe_dump({"extends": "config.yaml", "run_dir": str(tmp_path / "run2"), "teacher": {"limit": 2},
+                                       "eval": {"log_dir": str(tmp_path / "logs2")}}))
+    out = table4([base, variant], tmp_path / "t4.md", log=lambda m: None)
+    text = out.read_text()
+    assert "| config | FT | 3 (9) | – |" in text and "| n2 | FT | 2 (6) | – |" in text
+    assert text.count("| FT |") == 2
+    assert (tmp_path / "logs2" / "ft" / "id" / "judge").is_dir()  # the variant was judged twice, in its own folder

@@ -1,4 +1,4 @@
-"""`humor-bench train | teacher-data | feedback | reproduce`: thin click commands over trainers/.
+"""`humor-bench train | teacher-data | feedback | reproduce | table4`: thin click commands over trainers/.
 
 Register them in the `humor-bench` group with `for c in COMMANDS: main.add_command(c)`.
 Usage errors (config, data, base model, checkpoint) print one line that names the fix and exit 2,
@@ -125,6 +125,21 @@ def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eva
     click.echo(f"report -> {path}")
 
 
+@click.command("table4")
+@click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folders")
+@click.option("--skip-eval", is_flag=True, help="only rewrite the table from the logs there (run nothing)")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="default results/reproduction_table4.md")
+@one_line_errors
+def table4(configs: tuple[Path, ...], skip_train: bool, skip_eval: bool, out: Path | None) -> None:
+    """The paper's Table 4: FT and BRIO at three data sizes, BRIO at three feedback frequencies (trainers/configs/table4/)."""
+    from .table4 import table4 as make
+
+    say = lambda m: click.echo(f"humor-bench table4: {m}", err=True)  # noqa: E731
+    path = make(list(configs), **({"out": out} if out else {}), skip_train=skip_train, skip_eval=skip_eval, log=say)
+    click.echo(f"table 4 -> {path}")
+
+
 def _kv(pairs: tuple[str, ...]) -> dict[str, Any]:
     import yaml
 
@@ -137,4 +152,4 @@ def _kv(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-COMMANDS = [train, teacher_data, feedback, reproduce]
+COMMANDS = [train, teacher_data, feedback, reproduce, table4]

@@ -90,8 +90,20 @@ def training_config_class(section: str) -> type:
     return {"sft": trl.SFTConfig, "dpo": trl.DPOConfig}[section]
 
 
-def load_config(path: str | Path) -> RecipeConfig:
-    """Read and check a recipe config file (.yaml, .yml or .json)."""
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`, mappings merged key by key (lists and values replaced)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _raw(cfg: RecipeConfig) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k != "source"}
+
+
+def load_config(path: str | Path, _chain: tuple[Path, ...] = ()) -> RecipeConfig:
+    """Read and check a recipe config file (.yaml, .yml or .json); `extends: other.yaml` starts from another."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist; see trainers/configs/ for examples")
@@ -107,6 +119,13 @@ def load_config(path: str | Path) -> RecipeConfig:
         raise ConfigError(f"config file '{path}' is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {str(ex).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of sections (run_dir, teacher, feedback, ...)")
+    if "extends" in data:  # a variant of another config: its keys, overridden section by section
+        named = Path(str(data.pop("extends")))
+        parent = path.parent / named if not named.is_absolute() and (path.parent / named).is_file() else named
+        chain = (*_chain, path.resolve())
+        if parent.resolve() in chain:
+            raise ConfigError(f"config file '{path}' extends '{parent}', which extends it back; break the circle")
+        data = merge(_raw(load_config(parent, chain)), data)
     config = build(RecipeConfig, data, where=str(path))
     config.source = str(path)
     check_ranges(config, str(path))

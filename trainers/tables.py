@@ -24,6 +24,7 @@ PAPER = {"id": {"ft": (28, 30), "sd": (36, 35), "brio": (53, 48), "dpo": (60, 52
          "ood": {}}
 LABELS = {"ft": "FT", "sd": "SD", "brio": "BRIO", "dpo": "DPO", "brio_dpo": "BRIO-DPO", "ft_ws": "FT-WS"}
 LONGER = 1.3  # outputs longer than the reference by more than 30 %: LC-WTR matters
+TABLE4_REPORT = Path("results/reproduction_table4.md")  # `humor-bench table4` writes it; the report embeds it
 
 
 def pct(x: float) -> str:
@@ -165,6 +166,11 @@ def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], comm
         lines += verdicts(cfg, results) + [""]
     if "ood" in cfg.eval.suites:
         lines += ["## Table 3: out of distribution (OOD test, chat-style inputs)", ""] + suite_table(cfg, results, "ood") + [""]
+    if TABLE4_REPORT.is_file():
+        body = TABLE4_REPORT.read_text(encoding="utf-8").splitlines()
+        lines += ["## Table 4: data size and feedback frequency (ID)", "", *body[2:], ""]
+    else:
+        lines += ["## Table 4: data size and feedback frequency", "", "Not run yet: `humor-bench table4 trainers/configs/table4/*.yaml`.", ""]
     lines += ["x100. `*`: the paired CI excludes 0. LC-WTR: AlpacaEval-2's length-controlled WTR fitted on each",
               "log, (!) where AlpacaEval warns it diverges from the raw WTR. Length / reference: mean character ratio",
               "of the output to the reference it was judged against; (>1.3) marks outputs 30 % longer, where the LC-WTR",

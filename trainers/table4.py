@@ -1,0 +1,80 @@
+"""The paper's Table 4 at small scale: FT and BRIO at three data sizes, BRIO at three feedback frequencies.
+
+Each variant is a config in trainers/configs/table4/ (`extends` the small recipe); `humor-bench
+table4 CONFIG...` trains what each config's students need (finished stages are reused), evaluates
+them on the ID suite with the critic and the independent judge (trainers/reproduce.py), and writes
+the table: one row per (config, student), with the machine time each row cost.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+from .config import RecipeConfig, load_config
+from .reproduce import evaluate, existing_logs, judgings, student_result
+from .tables import LABELS, TABLE4_REPORT, stage_times, wtr_cell
+
+SHARED = ("teacher", "ft_ws")  # made once per run folder, used by every student of it
+FIRST_FEEDBACK = "feedback:ft_ws"  # the first feedback round of every feedback student
+
+
+def feedback_label(cfg: RecipeConfig, student: str) -> str:
+    """The paper's 'feedback frequency' column: rounds / epochs ("1/10 epochs" is one-shot)."""
+    if student in ("ft", "ft_ws"):
+        return "–"
+    epochs = cfg.schedule.brio_epochs if student.startswith("brio") else cfg.schedule.dpo_epochs
+    return f"{math.ceil(epochs / cfg.schedule.feedback_every)}/{epochs} epochs"
+
+
+def own_seconds(times: dict[str, dict], student: str) -> float:
+    """Wall seconds of the stages that made and judged this student (its rounds and their feedback)."""
+    def mine(stage: str) -> bool:
+        return (stage == student or stage.startswith(f"{student}-round") or stage.startswith(f"feedback:{student}-round")
+                or stage.endswith(f":id:{student}") or (stage == FIRST_FEEDBACK and student != "ft"))
+    return sum(entry["seconds"] for stage, entry in times.items() if mine(stage))
+
+
+def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]:
+    kinds = [j.kind for j in judgings(configs[0])] if configs else ["critic"]
+    head = ["config", "student", "inputs (pairs)", "feedback", *(f"WTR {k} x100 [95% CI]" for k in kinds),
+            "length / reference", "minutes (own stages)", "minutes (shared: teacher, FT-WS)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cfg in configs:
+        times = stage_times(cfg)
+        shared = sum(times.get(s, {}).get("seconds", 0.0) for s in SHARED)
+        for student in cfg.eval.students:
+            found = logs[cfg.source]
+            if (student, "id", "critic") not in found:
+                lines.append(f"| {Path(cfg.source).stem} | {LABELS.get(student, student)} | not evaluated yet |" + " |" * (len(head) - 3))
+                continue
+            results = {k: student_result(found[(student, "id", k)]) for k in kinds if (student, "id", k) in found}
+            cells = [Path(cfg.source).stem, LABELS.get(student, student),
+                     f"{cfg.teacher.limit} ({cfg.teacher.limit * cfg.teacher.n})", feedback_label(cfg, student)]
+            cells += [wtr_cell(results[k]["metrics"], results[k]["values"]) if k in results else "n/a" for k in kinds]
+            cells += [f"{results['critic']['length_ratio']:.2f}", f"{own_seconds(times, student) / 60:.0f}", f"{shared / 60:.0f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool = False, skip_eval: bool = False,
+           log: Callable[[str], None] = print) -> Path:
+    from .recipes import Run
+
+    configs = [load_config(p) for p in config_paths]  # every config checked before any work
+    logs: dict[str, dict] = {}
+    for cfg in configs:
+        if not skip_train:
+            run = Run(cfg, log=log)
+            for student in cfg.eval.students:
+                run.run(student)
+        logs[cfg.source] = existing_logs(cfg) if skip_eval else evaluate(cfg, log=log)
+    lines = ["# Table 4 at small scale: data size and feedback frequency", "",
+             "Made by `humor-bench table4 " + " ".join(str(p) for p in config_paths) + "`. ID test suite, WTR against the",
+             "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
+             "Minutes are wall time on this machine; stages shared by a run folder are counted once, in the last column.", ""]
+    lines += table4_rows(configs, logs) + [""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
