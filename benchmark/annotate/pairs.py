@@ -6,11 +6,9 @@ import hashlib
 import random
 from pathlib import Path
 
-from inspect_ai.log import read_eval_log
-
 from benchmark.annotate.store import AnnotateError, Pair
 from benchmark.judge_report import load_labeled_pairs
-from benchmark.run_logs import SCORER, SUITE_OF_TASK
+from benchmark.run_logs import SCORER, SUITE_OF_TASK, read_log
 from benchmark.submit import SUBMISSION_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +24,7 @@ def shown_path(path: str | Path) -> str:
 def pairs_from_log(path: str | Path) -> list[Pair]:
     """(student output, judged reference) for every scored sample of one humor_wtr log."""
     path = Path(path)
-    if not path.is_file():
-        raise AnnotateError(f"log '{path}' not found; pass an .eval file from results/logs (see `inspect log list`)")
-    try:
-        log = read_eval_log(str(path))
-    except Exception as ex:  # noqa: BLE001 - any unreadable file gets the same one-line answer
-        raise AnnotateError(f"'{path}' is not a readable Inspect log ({type(ex).__name__}); pass an .eval file") from None
+    log = read_log(path)
     suite = SUITE_OF_TASK.get(log.eval.task)
     if suite is None:
         raise AnnotateError(f"'{path}' is a log of task '{log.eval.task}', not of benchmark/humor_wtr.py "

@@ -163,21 +163,20 @@ class LabelStore:
 
     def current(self, annotator: str | None = None) -> list[Label]:
         """Current answers (skips included), oldest first."""
-        query = "SELECT annotator, key, first, funnier, more_faithful, labeled_at FROM labels WHERE retracted_at IS NULL"
-        args: tuple = ()
-        if annotator is not None:
-            query, args = query + " AND annotator = ?", (annotator,)
-        with self._connect() as db:
-            return [Label(*row) for row in db.execute(query + " ORDER BY id", args).fetchall()]
+        rows = self._labels("annotator, key, first, funnier, more_faithful, labeled_at", annotator, current=True)
+        return [Label(*row) for row in rows]
 
     def history(self, annotator: str | None = None) -> list[tuple]:
         """Every answer ever given, retracted ones included: (annotator, key, funnier, labeled_at, retracted_at)."""
-        query = "SELECT annotator, key, funnier, labeled_at, retracted_at FROM labels"
-        args: tuple = ()
+        return self._labels("annotator, key, funnier, labeled_at, retracted_at", annotator, current=False)
+
+    def _labels(self, columns: str, annotator: str | None, current: bool) -> list[tuple]:
+        where = ["retracted_at IS NULL"] if current else []
         if annotator is not None:
-            query, args = query + " WHERE annotator = ?", (annotator,)
+            where.append("annotator = ?")
+        query = f"SELECT {columns} FROM labels" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         with self._connect() as db:
-            return db.execute(query + " ORDER BY id", args).fetchall()
+            return db.execute(query, () if annotator is None else (annotator,)).fetchall()
 
 
 def read_labels(path: str | Path = DEFAULT_DB) -> list[Label]:
