@@ -7,9 +7,10 @@ For every student and suite (eval.suites: id = Table 2, ood = Table 3):
   judge   the same log judged again by eval.independent_judge (`benchmark.rescore.rescore_log`, Inspect
           score_async: no second generation), a model and rule other than the critic's (WTR_GPT4's role);
   read    the labels that `humor-bench annotate` holds for those very pairs (Table 6's role).
-Each log is reused while it is newer than its checkpoint, or when the checkpoint is gone (delete
-the log to redo it), so the command resumes in pieces and, with eval.log_dir under results/, in a
-later checkout; each stage's wall and CPU seconds go to run_dir/timings.json.
+A log is reused while it carries its checkpoint's fingerprint (the same configuration, data and
+parents), or when the checkpoint is gone (delete the log to redo it), so the command resumes in
+pieces and, with eval.log_dir under results/, in a later checkout; each stage's wall and CPU seconds
+go to run_dir/timings.json.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from typing import Any, Callable
 from scorers.stats import item_wtr
 
 from . import data as datafiles
-from .checkpoints import MANIFEST
+from .checkpoints import MANIFEST, read_manifest
 from .config import RecipeConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCORER = "pairwise_humor_judge"
-KINDS = ("critic", "judge")
+FINGERPRINT_KEY = "checkpoint_fingerprint"  # eval metadata: which checkpoint configuration made the outputs
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,15 @@ def eval_command(cfg: RecipeConfig, student: str, suite: str = "id") -> list[str
         command += ["-M", f"{key}={value}"]
     if cfg.eval.limit:
         command += ["--limit", str(cfg.eval.limit)]
+    made = checkpoint_fingerprint(Path(cfg.run_dir) / student)
+    if made:  # lets a later checkout, which retrains the same configuration, reuse this log
+        command += ["--metadata", f"{FINGERPRINT_KEY}={made}"]
     return command + ["--log-dir", str(log_folder(cfg, student, suite, "critic"))]
+
+
+def checkpoint_fingerprint(folder: Path) -> str | None:
+    """How the checkpoint was made (config, data, parents; trainers/checkpoints.py), or None."""
+    return (read_manifest(folder) or {}).get("fingerprint")
 
 
 def _repo_path(path: Path) -> Path:
@@ -90,7 +99,7 @@ def evaluate(cfg: RecipeConfig, log: Callable[[str], None] = print) -> dict[tupl
         for suite in cfg.eval.suites:
             for student in cfg.eval.students:
                 folder = REPO_ROOT / log_folder(cfg, student, suite, judging.kind)
-                found = fresh_log(folder, Path(cfg.run_dir) / student / MANIFEST)
+                found = fresh_log(folder, Path(cfg.run_dir) / student)
                 if found is None:
                     found = _run_stage(cfg, student, suite, judging, logs, log)
                 logs[(student, suite, judging.kind)] = found
@@ -136,13 +145,19 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def fresh_log(folder: Path, checkpoint_manifest: Path) -> Path | None:
-    """The newest successful log in `folder` written after the checkpoint was, or None."""
+def fresh_log(folder: Path, checkpoint: Path) -> Path | None:
+    """The newest successful log in `folder` of this very checkpoint configuration, or None.
+
+    A log counts when it carries the checkpoint's fingerprint (or neither has one), or when the
+    checkpoint is gone (a fresh checkout that has not retrained: the committed logs are all there is).
+    """
     from inspect_ai.log import read_eval_log
 
-    made = checkpoint_manifest.stat().st_mtime if checkpoint_manifest.is_file() else 0.0
+    gone = not (checkpoint / MANIFEST).is_file()
+    wanted = checkpoint_fingerprint(checkpoint)
     for path in sorted(folder.glob("*.eval"), key=lambda p: p.stat().st_mtime, reverse=True):
-        if path.stat().st_mtime > made and read_eval_log(str(path), header_only=True).status == "success":
+        header = read_eval_log(str(path), header_only=True)
+        if header.status == "success" and (gone or (header.eval.metadata or {}).get(FINGERPRINT_KEY) == wanted):
             return path
     return None
 
