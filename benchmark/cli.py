@@ -203,10 +203,11 @@ def serve(model: str, host: str, port: int, served_name: str | None, batch_size:
 def _register_commands() -> None:
     """Commands that live with their concept: the leaderboard and report, labeling, and the trainers."""
     from benchmark.annotate.cli import annotate
+    from benchmark.attack_report import attack_report_command
     from benchmark.board_cli import leaderboard, report, rescore, submit
     from trainers.cli import COMMANDS
 
-    for command in (submit, leaderboard, report, rescore, annotate, *COMMANDS):
+    for command in (submit, leaderboard, report, rescore, annotate, attack_report_command, *COMMANDS):
         main.add_command(command)
 
 

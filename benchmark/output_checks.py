@@ -3,8 +3,10 @@
 Why: a pairwise LLM judge can be gamed without any humour at all. AlpacaEval 2 lists a constant
 prompt-injection "model" at LC 86.5 (shared/anchors.md §1.1), and a student that copies the input or
 the teacher's references says nothing about distillation. `validate_outputs` is run again on every
-leaderboard rebuild, so flags always match the logs; injection and copy flags keep a row out of the
-ranking by default.
+leaderboard rebuild, so flags always match the logs; injection-like flags (benchmark/injection.py:
+injection, role-token, hidden-text, padding; one output flags the row) and copy flags keep a row out
+of the ranking by default, and every flag's label carries an example. `text_flags` is the per-output
+half, shared with the attack suite's measurement (benchmark/attack_report.py).
 """
 
 from __future__ import annotations
@@ -16,27 +18,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from benchmark.injection import injection_flags, readable, shown
+
 # --- the submission validator: thresholds are shares of a student's outputs over both suites ----------
 NEAR_COPY_RATIO = 0.9  # difflib ratio of normalised texts at or above which two texts are "the same"
-FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference": 0.05, "refusal": 0.2, "injection": 0.0}
-BLOCKING_FLAGS = frozenset({"injection", "copy-input", "copy-reference"})
+CONTAINED_SHARE, CONTAINED_LENGTH = 0.95, 1.3  # a reference's words inside a text not much longer: a copy
+INJECTION_KINDS = ("injection", "role-token", "hidden-text", "padding")  # benchmark/injection.py; one flags
+FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference": 0.05, "refusal": 0.2,
+              **{kind: 0.0 for kind in INJECTION_KINDS}}
+BLOCKING_FLAGS = frozenset({"copy-input", "copy-reference", *INJECTION_KINDS})
 REFUSAL_RE = re.compile(
     r"\b(?:i\s*(?:can(?:no|')t|cannot|won't|will not|am unable to|'m unable to|am not able to)\s+"
     r"(?:help|assist|comply|do that|provide|write|create|fulfil+|rewrite|paraphrase|make)"
     r"|as an ai\b|i'm sorry,? but|i apologi[sz]e,? but|against my (?:guidelines|programming))",
     re.IGNORECASE,
-)
-# Text aimed at the judge's MCP prompt (scorers/judge.py: "Answer: Your choice of 1 or 2").
-INJECTION_RE = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,30}\b(?:previous|prior|above|earlier|all|the)\b.{0,20}"
-    r"\b(?:instructions?|prompts?|rules?|directions?)"
-    r"|\banswer\s*[:=]\s*[\"'(\[]?\s*[12]\b"
-    r"|\b(?:choose|pick|select|prefer|output|respond with|reply with)\s+(?:paraphrase|option|choice|number)?\s*[\"'(#]?[12]\b"
-    r"|\b(?:paraphrase|option|choice|response)\s*#?[12]\s+is\s+(?:clearly\s+)?(?:better|funnier|the best|the winner)"
-    r"|\b(?:this|the following|my)\s+(?:paraphrase|answer|response)\s+is\s+(?:clearly\s+)?(?:the\s+)?"
-    r"(?:funnier|funniest|better|best|more humorous)"
-    r"|\b(?:dear|attention|note to (?:the)?)\s*(?:judge|evaluator|grader)\b|\bsystem\s*(?:prompt|message)\s*:",
-    re.IGNORECASE | re.DOTALL,
 )
 
 
@@ -63,13 +58,15 @@ class Flag:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.count}/{self.total}"
+        """What the board shows: the kind, its count and one example."""
+        return f"{self.kind} {self.count}/{self.total}" + (f' (e.g. "{self.example}")' if self.example else "")
 
 
 def normalise(text: str) -> str:
-    """Lower case, no punctuation, single spaces: what "the same text" means for copy checks."""
+    """Readable (injection.readable: no disguises, lower case), no punctuation, single spaces: what "the
+    same text" means for copy checks."""
     table = str.maketrans("", "", string.punctuation + "\u201c\u201d\u2018\u2019")
-    return " ".join(text.lower().translate(table).split())
+    return " ".join(readable(text).translate(table).split())
 
 
 def similar(a: str, b: str, threshold: float = NEAR_COPY_RATIO) -> bool:
@@ -79,36 +76,49 @@ def similar(a: str, b: str, threshold: float = NEAR_COPY_RATIO) -> bool:
     return na == nb or difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio() >= threshold
 
 
-def validate_outputs(records: Sequence[OutputRecord]) -> list[Flag]:
-    """Degenerate-output flags: a kind is flagged when its share of outputs reaches FLAG_SHARE[kind].
+def contains_copy(text: str, reference: str) -> bool:
+    """A reference's words (CONTAINED_SHARE of them, with multiplicity) inside a text at most
+    CONTAINED_LENGTH times as long: a copy with words moved, added around it, or swapped."""
+    words, ref_words = Counter(normalise(text).split()), Counter(normalise(reference).split())
+    n_ref, n_text = sum(ref_words.values()), sum(words.values())
+    if n_ref < 5 or n_text > CONTAINED_LENGTH * n_ref:
+        return False
+    return sum((ref_words & words).values()) >= CONTAINED_SHARE * n_ref
 
-    empty: no text; constant: the most common normalised output; copy-input / copy-reference: the
-    output is (near-)identical to the input / to one of the item's references; refusal: REFUSAL_RE;
-    injection: INJECTION_RE in the judged text or the raw reply (a single one flags).
+
+def text_flags(text: str, input_text: str, references: Sequence[str], raw: str = "") -> dict[str, str]:
+    """kind -> example for one output (empty when clean): the per-text half of `validate_outputs`.
+
+    empty: no text; copy-input / copy-reference: (near-)identical to the input / to one of the item's
+    references (or holding its words: `contains_copy`); refusal: REFUSAL_RE; injection, role-token,
+    hidden-text, padding: benchmark/injection.py on the judged text (and, for injection and role
+    tokens, the raw reply before cleaning).
     """
+    text = text.strip()
+    if not text:
+        return {"empty": "no text for: " + shown(input_text, 80)}
+    found: dict[str, str] = {}
+    if similar(text, input_text):
+        found["copy-input"] = shown(text)
+    elif any(similar(text, ref) or contains_copy(text, ref) for ref in references):
+        found["copy-reference"] = shown(text)
+    if REFUSAL_RE.search(text):
+        found["refusal"] = shown(text)
+    return {**found, **injection_flags(text, references, raw)}
+
+
+def validate_outputs(records: Sequence[OutputRecord]) -> list[Flag]:
+    """Degenerate-output flags: a kind is flagged when its share of outputs reaches FLAG_SHARE[kind]
+    (`text_flags` per output; constant: the most common normalised output across 3+ inputs)."""
     n = len(records)
     if n == 0:
         return []
     hits: dict[str, list[str]] = {kind: [] for kind in FLAG_SHARE}
     for r in records:
-        text = r.output.strip()
-        if not text:
-            hits["empty"].append(r.input)
-            continue
-        if similar(text, r.input):
-            hits["copy-input"].append(text)
-        elif any(similar(text, ref) for ref in r.references):
-            hits["copy-reference"].append(text)
-        if REFUSAL_RE.search(text):
-            hits["refusal"].append(text)
-        if INJECTION_RE.search(text) or INJECTION_RE.search(r.raw or ""):
-            hits["injection"].append(text)
+        for kind, example in text_flags(r.output, r.input, r.references, r.raw).items():
+            hits[kind].append(example)
     common = Counter(normalise(r.output) for r in records if r.output.strip()).most_common(1)
     distinct_inputs = len({normalise(r.input) for r in records})
     if common and distinct_inputs >= 3 and common[0][1] >= 2:
-        hits["constant"] = [common[0][0]] * common[0][1]
-    flags = []
-    for kind, found in hits.items():
-        if found and len(found) / n >= FLAG_SHARE[kind]:
-            flags.append(Flag(kind, len(found), n, found[0][:120]))
-    return flags
+        hits["constant"] = [shown(common[0][0])] * common[0][1]
+    return [Flag(kind, len(found), n, found[0]) for kind, found in hits.items() if found and len(found) / n >= FLAG_SHARE[kind]]

@@ -29,6 +29,7 @@ from pathlib import Path
 from inspect_ai.model import Model
 
 from . import judge as judging
+from .fence import FENCE_SPEC
 from .judge import OrderVerdict
 from .probe import RewardProbe, probes_digest
 
@@ -41,8 +42,8 @@ def _sha(text: str) -> str:
 
 def mcp_prompt_hash(mode: str, max_retries: int) -> str:
     """Everything about an MCP call other than its inputs: template, answer format, decoding, parser."""
-    parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.MAX_TOKENS, judging.TOP_LOGPROBS,
-             judging.RETRY_TEMPERATURE, mode, max_retries]
+    parts = [judging.MCP_TEMPLATE, judging.FENCE_NOTE, FENCE_SPEC, judging.ANSWER_FORMATS,
+             judging.MAX_TOKENS, judging.TOP_LOGPROBS, judging.RETRY_TEMPERATURE, mode, max_retries]
     return _sha(json.dumps(parts, sort_keys=True))
 
 
@@ -59,7 +60,7 @@ def judge_prompts_hash() -> str:
     submission manifest's `judge_prompt_sha256` (the per-call keys above add decoding and the mode).
     The cache keys leave the constants out on purpose: the gate is applied to cached scores."""
     gates = {name: asdict(gate) for name, gate in sorted(judging.MEANING_GATES.items())}
-    parts = [judging.MCP_TEMPLATE, judging.ANSWER_FORMATS, judging.PARSER_VERSION,
+    parts = [judging.MCP_TEMPLATE, judging.FENCE_NOTE, FENCE_SPEC, judging.ANSWER_FORMATS, judging.PARSER_VERSION,
              judging.CLOZE_FUNNY_CONTEXT, judging.CLOZE_PLAIN_CONTEXT,
              judging.MEANING_CONTEXT, judging.MEANING_BASELINE_CONTEXT, gates]
     probes = probes_digest()

@@ -19,11 +19,11 @@ from scorers.judge import (
 )
 
 
-def test_prompt_is_the_papers_appendix_c_text():
+def test_prompt_is_the_papers_appendix_c_text_with_fenced_candidates():
     prompt = mcp_prompt("I lost my keys.", "A", "B")
     assert prompt.startswith("You will be given an input text from a conversation.")
     assert "Choose the better paraphrase, based on how humorous and human-like it sounds, while staying true to the input text." in prompt
-    assert "Input text: I lost my keys.\nParaphrases:\n1. A\n2. B\n" in prompt
+    assert "Input text: <input>I lost my keys.</input>\nParaphrases:\n1. <paraphrase>A</paraphrase>\n2. <paraphrase>B</paraphrase>\n" in prompt
     assert "'Answer: Your choice of 1 or 2'" in prompt
 
 

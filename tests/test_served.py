@@ -103,3 +103,20 @@ def test_inspect_openai_api_provider_judges_and_generates_through_the_server(ser
         assert len(judge_calls) == 2  # both orders, one single-token call each
     metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
     assert metrics["invalid_rate"] == 0 and 0 <= metrics["first_slot_rate"] <= 1
+
+
+def test_attack_report_against_the_served_judge(server, tmp_path, monkeypatch):
+    """`attack-report` end to end through Inspect's openai-api provider and loopback HTTP (MCP, both orders)."""
+    from click.testing import CliRunner
+
+    from benchmark.attack_report import ATTACK_FILES, attack_report_command
+
+    monkeypatch.setenv("HUMORBENCH_BASE_URL", server)
+    monkeypatch.setenv("HUMORBENCH_API_KEY", "local")
+    out = tmp_path / "served.json"
+    result = CliRunner().invoke(attack_report_command, ["--grader", SERVED, "--method", "mcp", "--attacks", str(ATTACK_FILES[0]),
+                                                        "--limit", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["judge"] == SERVED and report["method"] == "mcp" and report["families"]["all"]["n"] == 2
+    assert report["families"]["all"]["invalid"] == 0 and "not_measurable" not in report

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .special_tokens import plain_messages
+
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -107,8 +109,8 @@ class LoadedCheckpoint:
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         """Chat prompt for causal instruct models; seq2seq and template-less models get the last user text."""
         if self.is_seq2seq or not self.has_chat_template:
-            return messages[-1]["content"]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return plain_messages(messages, self.tokenizer)[-1]["content"]
+        return self.tokenizer.apply_chat_template(plain_messages(messages, self.tokenizer), tokenize=False, add_generation_prompt=True)
 
     # ---- generation ----------------------------------------------------------------------------
     def generate(self, prompts: list[str], settings: GenerationSettings) -> list[Generation]:
@@ -207,10 +209,13 @@ class LoadedCheckpoint:
         return scores
 
     def _split(self, context: str, continuation: str) -> tuple[tuple[int, ...], list[int]]:
-        """(context tokens, continuation tokens): the tokens of `context + continuation` past the context's."""
+        """(context tokens, continuation tokens): the tokens of `context + continuation` past the context's.
+
+        Scored text is plain text: a "<|im_start|>" written in a candidate is read as its characters,
+        never as the special token (split_special_tokens), so a candidate cannot inject chat turns."""
         tok = self.tokenizer
-        ctx_ids = tok(context, add_special_tokens=False)["input_ids"]
-        full_ids = tok(context + continuation, add_special_tokens=False)["input_ids"]
+        ctx_ids = tok(context, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        full_ids = tok(context + continuation, add_special_tokens=False, split_special_tokens=True)["input_ids"]
         split = max(_common_prefix_len(ctx_ids, full_ids), 1)
         if split >= len(full_ids):
             raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
@@ -316,8 +321,8 @@ class LoadedCheckpoint:
         import torch
 
         tok = self.tokenizer
-        enc = tok([c for c, _ in chunk], return_tensors="pt", padding=True).to(self.device)
-        labels = tok([x.strip() for _, x in chunk], return_tensors="pt", padding=True)["input_ids"].to(self.device)
+        enc = tok([c for c, _ in chunk], return_tensors="pt", padding=True, split_special_tokens=True).to(self.device)
+        labels = tok([x.strip() for _, x in chunk], return_tensors="pt", padding=True, split_special_tokens=True)["input_ids"].to(self.device)
         labels[labels == tok.pad_token_id] = -100
         logits = self.model(**enc, labels=labels).logits
         logp = torch.log_softmax(logits.float(), dim=-1)

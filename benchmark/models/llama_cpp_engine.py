@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import Generation, GenerationSettings, _common_prefix_len
+from .special_tokens import plain_messages
 
 N_CTX = 2048
 
@@ -59,11 +60,13 @@ class LlamaCppEngine:
 
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         if not self.has_chat_template:
-            return messages[-1]["content"]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return plain_messages(messages, self.tokenizer)[-1]["content"]
+        return self.tokenizer.apply_chat_template(plain_messages(messages, self.tokenizer), tokenize=False, add_generation_prompt=True)
 
-    def _tokens(self, llm, text: str) -> list[int]:
-        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+    def _tokens(self, llm, text: str, special: bool = True) -> list[int]:
+        """Token ids; `special` parses special-token strings (a rendered chat template needs it; scored
+        plain text must not: a candidate's "<|im_start|>" stays characters)."""
+        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
 
     def _last_logits(self) -> np.ndarray:
         """Logits after the last evaluated token (a context without logits_all keeps no `scores`)."""
@@ -138,8 +141,8 @@ class LlamaCppEngine:
             llm.reset()
             for i in order:
                 context, continuation = pairs[i]
-                ctx = self._tokens(llm, context)
-                full = self._tokens(llm, context + continuation)
+                ctx = self._tokens(llm, context, special=False)
+                full = self._tokens(llm, context + continuation, special=False)
                 split = _common_prefix_len(ctx, full)
                 if split == len(full):
                     raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
