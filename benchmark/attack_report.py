@@ -31,6 +31,7 @@ from typing import Any, get_args
 import click
 from inspect_ai.model import Model, get_model
 
+from benchmark.files import repo_relative
 from benchmark.output_checks import text_flags, validate_outputs
 from benchmark.suites import DATA_DIR, SuiteItem, load_suite
 from scorers import stats
@@ -39,7 +40,8 @@ from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import Arbiter, JudgeSettings, comparison_record, judge_pair, resolve_method
 from scorers.scorer import select_references
 
-ATTACK_FILES = (DATA_DIR / "attacks_dev.jsonl", DATA_DIR / "attacks_test.jsonl")
+# dev: the validator's rules were written on it; test, holdout, holdout2: each held out from one version
+ATTACK_FILES = tuple(DATA_DIR / f"attacks_{name}.jsonl" for name in ("dev", "test", "holdout", "holdout2"))
 FAMILIES = ("direct_order", "grader_address", "other_language", "role_tokens", "fake_verdict", "self_rating",
             "hidden_chars", "spaced_letters", "homoglyph", "length_padding", "copy_reference")
 REQUIRED_FIELDS = ("id", "family", "item_id", "clean", "attack")
@@ -64,7 +66,7 @@ class Attack:
     clean: str
     attack: str
     note: str = ""
-    source: str = ""  # the file's stem: attacks_dev or attacks_test
+    source: str = ""  # the file's stem: attacks_dev, attacks_test, attacks_holdout or attacks_holdout2
 
 
 def suite_items() -> dict[str, SuiteItem]:
@@ -220,7 +222,7 @@ def attack_report(
     attacks = load_attacks(paths, items)[:limit]
     flags = caught(attacks, items)
     rows: list[dict[str, Any]] = [{"id": a.id, "family": a.family, "source": a.source, "flags": f} for a, f in zip(attacks, flags)]
-    report: dict[str, Any] = {"attacks": [str(p) for p in paths], "n_attacks": len(attacks), "judge": grader}
+    report: dict[str, Any] = {"attacks": [repo_relative(p) for p in paths], "n_attacks": len(attacks), "judge": grader}
     report["validator"] = {"catch": {source: family_table([r for r in rows if r["source"] == source])
                                      for source in dict.fromkeys(a.source for a in attacks)}}
     if log_dir is not None:
@@ -281,7 +283,7 @@ def format_table(report: dict[str, Any]) -> str:
               help="auto: the tasks' default (probe for a judge with a fitted probe, cloze_meaning for another local judge, mcp otherwise)")
 @click.option("--mcp-mode", type=click.Choice(["auto", "reason", "direct"]), default="auto", show_default=True)
 @click.option("--attacks", "attack_paths", type=click.Path(path_type=Path), multiple=True,
-              help="attack file(s), JSONL (default: benchmark/data/attacks_dev.jsonl and attacks_test.jsonl)")
+              help="attack file(s), JSONL (default: benchmark/data/attacks_{dev,test,holdout,holdout2}.jsonl)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default results/attack_reports/<judge>_<method>.json)")
 @click.option("--limit", type=int, default=None, help="first N attacks only")
 @click.option("--validator-only", is_flag=True,

@@ -7,18 +7,12 @@ import random
 from pathlib import Path
 
 from benchmark.annotate.store import AnnotateError, Pair
+from benchmark.files import repo_relative
 from benchmark.judge_report import load_labeled_pairs
 from benchmark.run_logs import SCORER, SUITE_OF_TASK, read_log
 from benchmark.submit import SUBMISSION_KEY
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CARRIED_FIELDS = ("case", "note", "student", "split")  # pairs-file fields that travel to the export
-
-
-def shown_path(path: str | Path) -> str:
-    """Repository-relative path where possible: stored labels hold no machine paths."""
-    resolved = Path(path).resolve()
-    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else resolved.name
 
 
 def pairs_from_log(path: str | Path) -> list[Pair]:
@@ -39,7 +33,7 @@ def pairs_from_log(path: str | Path) -> list[Pair]:
         text = sample.input if isinstance(sample.input, str) else " ".join(m.text for m in sample.input)
         for k, comparison in enumerate((score.metadata or {}).get("comparisons", [])):
             pair = Pair("", text, str(score.answer or ""), str(comparison["reference"]))
-            origin = {"kind": "log", "source": shown_path(path), "student": student, "suite": suite,
+            origin = {"kind": "log", "source": repo_relative(path), "student": student, "suite": suite,
                       "item_id": str(sample.id), "judge": str(manifest.get("judge") or "")}
             suffix = f"#r{k}" if k else ""
             pairs.append(Pair(f"{student}/{sample.id}{suffix}/{pair.key[:8]}", text, pair.a, pair.b, origin))
@@ -52,7 +46,7 @@ def pairs_from_log(path: str | Path) -> list[Pair]:
 def pairs_from_file(path: str | Path) -> list[Pair]:
     """Rows of a pairs file (judge_validation.jsonl format); their labels, if any, are not shown or used."""
     rows = load_labeled_pairs(path, labeled=False)
-    source = shown_path(path)
+    source = repo_relative(path)
     return [
         Pair(str(r["id"]), r["input"], r["a"], r["b"],
              {"kind": "pairs", "source": source, **{f: r[f] for f in CARRIED_FIELDS if f in r}})
