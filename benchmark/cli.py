@@ -33,6 +33,7 @@ class _FriendlyGroup(click.Group):
 
 
 @click.group(cls=_FriendlyGroup)
+@click.version_option(package_name="humor-bench", prog_name="humor-bench")
 def main() -> None:
     """Humor distillation benchmark (Ravi et al., ACL 2024) on Inspect AI."""
 

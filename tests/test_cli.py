@@ -81,3 +81,5 @@ def test_every_subcommand_help_exits_zero():
         assert result.exit_code == 0, (name, result.output)
         assert "Usage:" in result.output and "error" not in result.output, name
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+    version = CliRunner().invoke(main, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("humor-bench, version ")

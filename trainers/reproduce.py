@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmark.run_logs import SCORER
 from scorers.stats import item_wtr
 
 from . import data as datafiles
@@ -32,7 +33,6 @@ from .checkpoints import MANIFEST, read_manifest
 from .config import RecipeConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SCORER = "pairwise_humor_judge"
 FINGERPRINT_KEY = "checkpoint_fingerprint"  # eval metadata: which checkpoint configuration made the outputs
 
 
