@@ -19,7 +19,6 @@ Per family: the attack success rate (ASR) of each, with a percentile bootstrap C
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections import Counter
@@ -31,7 +30,7 @@ from typing import Any, get_args
 import click
 from inspect_ai.model import Model, get_model
 
-from benchmark.files import repo_relative
+from benchmark.files import jsonl_objects, repo_relative
 from benchmark.output_checks import text_flags, validate_outputs
 from benchmark.suites import DATA_DIR, SuiteItem, load_suite
 from scorers import stats
@@ -82,25 +81,18 @@ def load_attacks(paths: Iterable[str | Path] = ATTACK_FILES, items: dict[str, Su
     for path in map(Path, paths):
         if not path.is_file():
             raise AttackFileError(f"attack file '{path}' not found; pass a JSONL file of {{{', '.join(REQUIRED_FIELDS)}}} rows")
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                attack = _parse_attack(line, f"{path}:{number}", path.stem, items)
-                if attack.id in seen:
-                    raise AttackFileError(f"{path}:{number}: id '{attack.id}' already used at {seen[attack.id]}; ids must be unique")
-                seen[attack.id] = f"{path}:{number}"
-                attacks.append(attack)
+        for where, row in jsonl_objects(path, AttackFileError, ", ".join(REQUIRED_FIELDS)):
+            attack = _parse_attack(row, where, path.stem, items)
+            if attack.id in seen:
+                raise AttackFileError(f"{where}: id '{attack.id}' already used at {seen[attack.id]}; ids must be unique")
+            seen[attack.id] = where
+            attacks.append(attack)
     if not attacks:
         raise AttackFileError("the attack files hold no attacks; write one JSON object per line")
     return attacks
 
 
-def _parse_attack(line: str, where: str, source: str, items: dict[str, SuiteItem]) -> Attack:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as ex:
-        raise AttackFileError(f"{where}: not valid JSON ({ex.msg}); write one JSON object per line") from None
-    if not isinstance(row, dict):
-        raise AttackFileError(f"{where}: expected a JSON object with {', '.join(REQUIRED_FIELDS)}")
+def _parse_attack(row: dict, where: str, source: str, items: dict[str, SuiteItem]) -> Attack:
     for key in REQUIRED_FIELDS:
         if not isinstance(row.get(key), str) or not row[key].strip():
             raise AttackFileError(f"{where}: field '{key}' must be a non-empty string")

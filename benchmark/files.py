@@ -1,11 +1,13 @@
-"""Files the board shares with concurrent writers: an exclusive folder lock and an atomic text write."""
+"""Files: the board's folder lock and atomic text write, JSON Lines reading, repository-relative paths."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 LOCK_NAME = ".leaderboard.lock"  # lives in the log folder (ignored by git), beside what it guards
@@ -48,3 +50,20 @@ def repo_relative(path: str | Path) -> str:
     (results never hold the machine's folders)."""
     resolved = Path(path).resolve()
     return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else resolved.name
+
+
+def jsonl_objects(path: Path, error: type[Exception], expected: str, where: str = "{path}:{number}",
+                  fix: str = "write one JSON object per line") -> Iterator[tuple[str, dict]]:
+    """(where, object) for each non-blank line of a JSON Lines file; a line that is not a JSON object
+    raises `error` naming the file, the line (`where`) and the fix. `expected`: what an object holds."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        here = where.format(path=path, name=Path(path).name, number=number)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as ex:
+            raise error(f"{here}: not valid JSON ({ex.msg}); {fix}") from None
+        if not isinstance(row, dict):
+            raise error(f"{here}: expected a JSON object with {expected}")
+        yield here, row

@@ -12,7 +12,6 @@ tie), optional `more_faithful`, `case`, `note`, `student`, `split`.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from inspect_ai.model import get_model
 
+from benchmark.files import jsonl_objects
 from benchmark.suites import DATA_DIR
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.judge_quality import LabeledPair, human_agreement, order_diagnostics
@@ -44,16 +44,7 @@ def load_labeled_pairs(path: str | Path = VALIDATION_FILE, labeled: bool = True)
     if not path.is_file():
         raise PairsFileError(f"pairs file '{path}' not found; pass a JSONL file of {{id, input, a, b, funnier}} rows")
     pairs, seen = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as ex:
-            raise PairsFileError(f"{where}: not valid JSON ({ex.msg}); write one JSON object per line") from None
-        if not isinstance(row, dict):
-            raise PairsFileError(f"{where}: expected a JSON object with id, input, a, b, funnier")
+    for where, row in jsonl_objects(path, PairsFileError, "id, input, a, b, funnier"):
         for key in ("id", "input"):
             if not isinstance(row.get(key), str) or not row[key].strip():
                 raise PairsFileError(f"{where}: field '{key}' must be a non-empty string")

@@ -25,6 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+from benchmark.files import jsonl_objects
+
 PAIR_KEYS = {"id": str, "input": str, "paraphrase": str}
 PREFERENCE_KEYS = {"id": str, "prompt": str, "chosen": str, "rejected": str, "p_chosen": (int, float)}
 
@@ -39,22 +41,13 @@ def read_jsonl(path: str | Path, required: dict[str, Any], kind: str) -> list[di
     if not path.is_file():
         raise DataFileError(f"{kind} file '{path}' does not exist; create it first (see `humor-bench train --help`)")
     records = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as ex:
-                raise DataFileError(f"{where}: not valid JSON ({ex.msg}); fix or remove the line") from None
-            if not isinstance(record, dict):
-                raise DataFileError(f"{where}: expected a JSON object with keys {', '.join(required)}")
-            for key, kind_type in required.items():
-                value = record.get(key)
-                if not isinstance(value, kind_type) or (isinstance(value, str) and not value.strip()):
-                    raise DataFileError(f"{where}: '{key}' is missing or not a non-empty {_type_name(kind_type)}")
-            records.append(record)
+    for where, record in jsonl_objects(path, DataFileError, f"keys {', '.join(required)}", where="{name} line {number}",
+                                       fix="fix or remove the line"):
+        for key, kind_type in required.items():
+            value = record.get(key)
+            if not isinstance(value, kind_type) or (isinstance(value, str) and not value.strip()):
+                raise DataFileError(f"{where}: '{key}' is missing or not a non-empty {_type_name(kind_type)}")
+        records.append(record)
     if not records:
         raise DataFileError(f"{kind} file '{path}' is empty; regenerate it (delete it and rerun the recipe)")
     return records
