@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .special_tokens import plain_messages
+from .special_tokens import render_chat
 
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
@@ -108,9 +108,7 @@ class LoadedCheckpoint:
     # ---- prompts -------------------------------------------------------------------------------
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         """Chat prompt for causal instruct models; seq2seq and template-less models get the last user text."""
-        if self.is_seq2seq or not self.has_chat_template:
-            return plain_messages(messages, self.tokenizer)[-1]["content"]
-        return self.tokenizer.apply_chat_template(plain_messages(messages, self.tokenizer), tokenize=False, add_generation_prompt=True)
+        return render_chat(self.tokenizer, messages, self.has_chat_template and not self.is_seq2seq)
 
     # ---- generation ----------------------------------------------------------------------------
     def generate(self, prompts: list[str], settings: GenerationSettings) -> list[Generation]:
@@ -209,10 +207,8 @@ class LoadedCheckpoint:
         return scores
 
     def _split(self, context: str, continuation: str) -> tuple[tuple[int, ...], list[int]]:
-        """(context tokens, continuation tokens): the tokens of `context + continuation` past the context's.
-
-        Scored text is plain text: a "<|im_start|>" written in a candidate is read as its characters,
-        never as the special token (split_special_tokens), so a candidate cannot inject chat turns."""
+        """(context tokens, continuation tokens) of `context + continuation`; special-token strings in the
+        text stay characters (split_special_tokens), so a candidate cannot inject chat turns."""
         tok = self.tokenizer
         ctx_ids = tok(context, add_special_tokens=False, split_special_tokens=True)["input_ids"]
         full_ids = tok(context + continuation, add_special_tokens=False, split_special_tokens=True)["input_ids"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import Generation, GenerationSettings, _common_prefix_len
-from .special_tokens import plain_messages
+from .special_tokens import render_chat
 
 N_CTX = 2048
 
@@ -59,9 +59,7 @@ class LlamaCppEngine:
         self.folder = tokenizer_dir
 
     def render_chat(self, messages: list[dict[str, str]]) -> str:
-        if not self.has_chat_template:
-            return plain_messages(messages, self.tokenizer)[-1]["content"]
-        return self.tokenizer.apply_chat_template(plain_messages(messages, self.tokenizer), tokenize=False, add_generation_prompt=True)
+        return render_chat(self.tokenizer, messages, self.has_chat_template)
 
     def _tokens(self, llm, text: str, special: bool = True) -> list[int]:
         """Token ids; `special` parses special-token strings (a rendered chat template needs it; scored

@@ -29,3 +29,9 @@ def plain_messages(messages: list[dict[str, str]], tokenizer: Any) -> list[dict[
         return text
 
     return [{**m, "content": plain(m["content"])} for m in messages]
+
+
+def render_chat(tokenizer: Any, messages: list[dict[str, str]], use_template: bool) -> str:
+    """The prompt a local model reads: its chat template over plain messages, or the last message's text."""
+    plain = plain_messages(messages, tokenizer)
+    return tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=True) if use_template else plain[-1]["content"]
