@@ -11,28 +11,30 @@ from pathlib import Path
 
 import click
 
-RESULTS_DIR = Path("results")
+from benchmark.board.files import RESULTS_DIR
+from benchmark.errors import HumorBenchError
+
 METHODS = ["auto", "mcp", "cloze", "cloze_meaning", "probe"]  # scorers.pairwise.Arbiter (a test keeps them equal)
 
 
-class _FriendlyGroup(click.Group):
-    """Turn our validation errors into one-line messages instead of tracebacks."""
+def one_line_message(error: BaseException) -> str:
+    """`humor-bench: error: <message>`: the message on one line (our messages name the input and the fix)."""
+    return f"humor-bench: error: {' '.join(str(error).split()) or type(error).__name__}"
+
+
+class _FrontDoor(click.Group):
+    """The one place a project error becomes one line on stderr and exit code 2 (no traceback); any other
+    exception is a bug and keeps its traceback. A missing file the user named counts as theirs."""
 
     def invoke(self, ctx: click.Context):
-        from benchmark.models.checkpoint import CheckpointError
-        from benchmark.suites import SuiteError
-        from scorers.judge import JudgeCapabilityError
-
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # --help / --version (Exit is a RuntimeError) and click's own usage errors
-        except (SuiteError, CheckpointError, JudgeCapabilityError, FileNotFoundError, ValueError, RuntimeError) as ex:
-            click.echo(f"humor-bench: error: {ex}", err=True)
+        except (HumorBenchError, FileNotFoundError) as ex:
+            click.echo(one_line_message(ex), err=True)
             sys.exit(2)
 
 
-@click.group(cls=_FriendlyGroup)
+@click.group(cls=_FrontDoor)
 @click.version_option(package_name="humor-bench", prog_name="humor-bench")
 def main() -> None:
     """Humor distillation benchmark (Ravi et al., ACL 2024) on Inspect AI."""
@@ -70,7 +72,7 @@ def suites() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output (default results/cloze_signal_<suite>.json)")
 def cloze_signal(suite: str, split: str, judge: str | None, method: str, limit: int | None, out: Path | None) -> None:
     """Does the judge prefer each reference to a verbatim copy of the input?"""
-    from benchmark.diagnostics import reference_vs_copy, write_json
+    from benchmark.tools.diagnostics import reference_vs_copy, write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE
     from benchmark.suites import load_suite
 
@@ -93,7 +95,7 @@ def cloze_signal(suite: str, split: str, judge: str | None, method: str, limit: 
 @click.option("--seed", type=int, default=0, show_default=True)
 def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n: int | None, seed: int) -> None:
     """Extract paper-faithful literal inputs from EmpatheticDialogues or SAMSum (references are authored separately)."""
-    from benchmark import builders
+    from benchmark.tools import builders
 
     records = builders.load_local(source, local_path) if local_path else builders.load_source(source, split)
     extract = builders.empathetic_inputs if source == "empathetic_dialogues" else builders.samsum_inputs
@@ -114,9 +116,9 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
 @click.option("--limit", type=int, default=None, help="first N labeled pairs only")
 def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_path: Path | None, out: Path | None, limit: int | None) -> None:
     """Agreement of a judge with labeled pairs: Ag-H, Cohen's kappa, Ag-C, PB, LB, consistency, fairness."""
-    from benchmark.diagnostics import write_json
+    from benchmark.tools.diagnostics import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
-    from benchmark.judge_report import VALIDATION_FILE, format_table, judge_report
+    from benchmark.tools.judge_report import VALIDATION_FILE, format_table, judge_report
     from scorers.judge_cache import open_store
 
     grader = grader or EMBEDDED_JUDGE
@@ -134,9 +136,9 @@ def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_p
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON (default results/judge_fit/<judge>[_probe].json)")
 def judge_fit_command(grader: str | None, method: str, out: Path | None) -> None:
     """Fit a judge's rule on the dev pairs (never the test suites): the reward probe, or the cloze_meaning gate."""
-    from benchmark.diagnostics import write_json
+    from benchmark.tools.diagnostics import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
-    from benchmark.judge_fit import default_out, fit_reward_probe, format_fit, format_probe_fit, judge_fit
+    from benchmark.tools.judge_fit import default_out, fit_reward_probe, format_fit, format_probe_fit, judge_fit
     from scorers.judge_cache import open_store
 
     grader = grader or EMBEDDED_JUDGE
@@ -155,7 +157,7 @@ def judge_fit_command(grader: str | None, method: str, out: Path | None) -> None
 @click.option("--seed", type=int, default=0, show_default=True)
 def compare(log_a: Path, log_b: Path, seed: int) -> None:
     """Paired comparison of two runs on the same items: WTR difference, paired bootstrap CI, exact McNemar."""
-    from benchmark.run_logs import item_wtr_values
+    from benchmark.board.logs import item_wtr_values
     from scorers.compare import paired_comparison
 
     a, b = item_wtr_values(log_a), item_wtr_values(log_b)
@@ -171,8 +173,8 @@ def compare(log_a: Path, log_b: Path, seed: int) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR / "speed.json", show_default=True)
 def speed(judge_items: int, student_items: int, suite_limit: int | None, engine: str | None, out: Path) -> None:
     """Measure a run's cost: logprob vs reason judge, batched vs single generation, warm cache, ID suite wall time."""
-    from benchmark.diagnostics import write_json
-    from benchmark.speed import format_report, speed_report
+    from benchmark.tools.diagnostics import write_json
+    from benchmark.tools.speed import format_report, speed_report
 
     report = speed_report(judge_items, student_items, suite_limit, engine)
     click.echo(format_report(report) + f"\n-> {write_json(report, out)}")
@@ -203,9 +205,9 @@ def serve(model: str, host: str, port: int, served_name: str | None, batch_size:
 
 def _register_commands() -> None:
     """Commands that live with their concept: the leaderboard and report, labeling, and the trainers."""
-    from benchmark.annotate.cli import annotate
-    from benchmark.attack_report import attack_report_command
-    from benchmark.board_cli import leaderboard, report, rescore, submit
+    from benchmark.board.annotate.cli import annotate
+    from benchmark.tools.attack_report import attack_report_command
+    from benchmark.board.commands import leaderboard, report, rescore, submit
     from trainers.cli import COMMANDS
 
     for command in (submit, leaderboard, report, rescore, annotate, attack_report_command, *COMMANDS):

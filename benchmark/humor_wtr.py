@@ -20,6 +20,7 @@ from typing import Any, Literal
 from inspect_ai import Task, task
 from inspect_ai.log import HeadlineMetric
 
+from benchmark.errors import HumorBenchError
 from benchmark.models.embedded import cache_root
 from benchmark.suites import SUITE_DESCRIPTIONS, suite_dataset
 from scorers.judge_cache import CACHE_FILE
@@ -102,7 +103,7 @@ def _suite_task(suite: str, params: dict[str, Any]) -> Task:
     known = set(inspect.signature(humor_wtr).parameters) - {"suite"}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(f"unknown task parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        raise HumorBenchError(f"unknown task parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
     return humor_wtr(suite=suite, **params)
 
 

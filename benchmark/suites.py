@@ -13,6 +13,8 @@ from typing import Any
 
 from inspect_ai.dataset import MemoryDataset, Sample
 
+from benchmark.errors import HumorBenchError
+
 DATA_DIR = Path(__file__).parent / "data"
 
 # suite -> split -> file in benchmark/data
@@ -30,7 +32,7 @@ REQUIRED_KEYS = ("id", "input", "references", "metadata")
 N_REFERENCES = 3
 
 
-class SuiteError(ValueError):
+class SuiteError(HumorBenchError):
     """A suite name, split or line that cannot be used; the message names the fix."""
 
 

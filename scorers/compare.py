@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest
 
+from benchmark.errors import HumorBenchError
+
 SUCCESS_THRESHOLD = 0.5  # a binarised outcome is a success when value >= this
 _BOOT_CELLS = 2_000_000  # draws per bootstrap chunk (bounds memory; the random stream is unchanged)
 
@@ -98,7 +100,7 @@ def shared_values(a: Mapping[str, float], b: Mapping[str, float]) -> tuple[list[
         for item_id, value in run.items():
             v = float(value)
             if not math.isnan(v) and not 0.0 <= v <= 1.0:
-                raise ValueError(f"run {name}: item '{item_id}' has value {value}; per-item values must lie in [0, 1]")
+                raise HumorBenchError(f"run {name}: item '{item_id}' has value {value}; per-item values must lie in [0, 1]")
     ids = sorted(k for k in a.keys() & b.keys() if not (math.isnan(float(a[k])) or math.isnan(float(b[k]))))
     return ids, np.array([float(a[k]) for k in ids]), np.array([float(b[k]) for k in ids])
 
@@ -137,14 +139,14 @@ def paired_comparison(
 ) -> PairedComparison:
     """Compare run A with run B (item_id -> value in [0, 1]) on their shared items."""
     if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+        raise HumorBenchError(f"n_boot must be at least 1, got {n_boot}")
     if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie strictly between 0 and 1 (e.g. 0.95), got {level}")
+        raise HumorBenchError(f"level must lie strictly between 0 and 1 (e.g. 0.95), got {level}")
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05), got {alpha}")
+        raise HumorBenchError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05), got {alpha}")
     ids, x, y = shared_values(a, b)
     if len(ids) < 2:
-        raise ValueError(
+        raise HumorBenchError(
             f"runs share {len(ids)} item(s) with valid values (A has {len(a)}, B has {len(b)}); "
             "a paired comparison needs at least 2: score both runs on the same suite and split"
         )

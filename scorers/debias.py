@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from benchmark.errors import HumorBenchError
+
 if TYPE_CHECKING:  # sklearn is imported where the GLM is fitted: it costs ~0.9 s at every `inspect eval` start
     from sklearn.linear_model import LogisticRegressionCV
 
@@ -173,7 +175,7 @@ def style_controlled_wtr(
     """Arena-Hard-style controlled WTR: σ(θ) of a BT fit with z-scored style differences (module docstring)."""
     unknown = sorted(set(features) - set(STYLE_FEATURES))
     if unknown:
-        raise ValueError(f"unknown style features {unknown}; choose from {', '.join(STYLE_FEATURES)}")
+        raise HumorBenchError(f"unknown style features {unknown}; choose from {', '.join(STYLE_FEATURES)}")
     p, students, references = _valid_items(outcome, student_text, reference_text)
     raw, raw_se, n = _mean_sem(p)
 
@@ -280,11 +282,11 @@ def _sandwich_covariance(design: np.ndarray, p: np.ndarray, coef: np.ndarray) ->
 
 def _valid_items(outcome, student_text, reference_text) -> tuple[np.ndarray, list[str], list[str]]:
     if not len(outcome) == len(student_text) == len(reference_text):
-        raise ValueError(f"outcome, student_text and reference_text differ in length: "
+        raise HumorBenchError(f"outcome, student_text and reference_text differ in length: "
                          f"{len(outcome)}, {len(student_text)}, {len(reference_text)}; pass one entry per item")
     p = np.asarray(outcome, dtype=float)
     if np.any((p < 0) | (p > 1)):
-        raise ValueError("outcome values must lie in [0, 1] (1 win, 0.5 tie, 0 loss); NaN marks an invalid item")
+        raise HumorBenchError("outcome values must lie in [0, 1] (1 win, 0.5 tie, 0 loss); NaN marks an invalid item")
     keep = ~np.isnan(p)
     return p[keep], [s for s, k in zip(student_text, keep) if k], [r for r, k in zip(reference_text, keep) if k]
 

@@ -6,13 +6,15 @@ prompt shows every candidate between fence tags that the candidate cannot write:
 makes disguised text plain (Unicode NFKC, zero-width / bidi / control characters removed), then
 removes chat-role tokens and fence tags, then collapses whitespace (a one-line paraphrase has no
 lines with which to fake the prompt's own structure). The same `visible_text` is what the
-submission validator reads (benchmark/injection.py), so what the judge sees and what is checked agree.
+submission validator reads (benchmark/board/injection.py), so what the judge sees and what is checked agree.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from benchmark.errors import HumorBenchError
 
 # Chat-role and special tokens of the common chat templates: ChatML / Llama 3 / Phi / GPT (<|...|>, also
 # DeepSeek's <｜...｜> after NFKC), SentencePiece (<s>, </s>, <unk>, <pad>), Llama 2 ([INST], <<SYS>>),
@@ -52,5 +54,5 @@ def as_data(text: str) -> str:
 def fenced(text: str, tag: str) -> str:
     """`<tag>text</tag>` with the text made data (`as_data`), so it cannot close or reopen a fence."""
     if tag not in FENCE_TAGS:
-        raise ValueError(f"unknown fence tag '{tag}'; use one of: {', '.join(FENCE_TAGS)}")
+        raise HumorBenchError(f"unknown fence tag '{tag}'; use one of: {', '.join(FENCE_TAGS)}")
     return f"<{tag}>{as_data(text)}</{tag}>"

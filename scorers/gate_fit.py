@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.errors import HumorBenchError
+
 from .judge import MeaningGate
 
 WEIGHTS = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -61,7 +63,7 @@ def fit_meaning_gate(rows: Sequence[GateRow]) -> tuple[MeaningGate, list[dict[st
     """The best gate on `rows` (balanced agreement, then least intervention) and the whole grid searched."""
     rows = [r for r in rows if r.funnier in ("a", "b")]
     if not rows:
-        raise ValueError("no labeled pairs with a winner to fit on; pass dev pairs whose `funnier` is a or b")
+        raise HumorBenchError("no labeled pairs with a winner to fit on; pass dev pairs whose `funnier` is a or b")
     winners = [r.meaning_a if r.funnier == "a" else r.meaning_b for r in rows]
     floors = sorted({round(float(q), 4) for q in np.quantile(winners, FLOOR_QUANTILES)})
     grid = []

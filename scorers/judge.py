@@ -23,6 +23,8 @@ from typing import Any, Literal, Protocol
 
 from inspect_ai.model import CachePolicy, GenerateConfig, Model, ModelOutput
 
+from benchmark.errors import HumorBenchError
+
 from .fence import fenced
 
 # Paper Appendix C, Figure 4 ("Pairwise evaluation using Multiple Choice Prompting"), verbatim up to
@@ -72,7 +74,7 @@ class LikelihoodScorer(Protocol):
     async def continuation_logprobs(self, pairs: list[tuple[str, str]]) -> list[float]: ...
 
 
-class JudgeCapabilityError(ValueError):
+class JudgeCapabilityError(HumorBenchError):
     """The bound judge cannot do what the chosen arbiter needs."""
 
 

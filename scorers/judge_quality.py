@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
+from benchmark.errors import HumorBenchError
+
 Choice = int | None  # 1 | 2 | 0 (tie) | None (invalid)
 CHOICES = (0, 1, 2)
 PREFER_LONGER_RATIO = 1.3  # "lengths differ by more than 30 %", relative to the shorter (AlpacaEval-style)
@@ -33,7 +35,7 @@ _PATTERNS = {"AB": "consistent", "BA": "consistent", "CC": "consistent",
 
 def _check(choice: Choice) -> Choice:
     if choice is not None and choice not in CHOICES:
-        raise ValueError(f"judge choice {choice!r} is not one of 1, 2, 0 (tie) or None (invalid)")
+        raise HumorBenchError(f"judge choice {choice!r} is not one of 1, 2, 0 (tie) or None (invalid)")
     return choice
 
 
@@ -47,7 +49,7 @@ def pair_pattern(choice_xy: Choice, choice_yx: Choice) -> str:
 def picked_side(choice: Choice, order: str) -> str | None:
     """The side a single judgment prefers: 'x' | 'y' | 'tie', or None when invalid; order is 'xy' or 'yx'."""
     if order not in ("xy", "yx"):
-        raise ValueError(f"order {order!r} must be 'xy' (x in slot 1) or 'yx' (y in slot 1)")
+        raise HumorBenchError(f"order {order!r} must be 'xy' (x in slot 1) or 'yx' (y in slot 1)")
     if _check(choice) is None:
         return None
     if choice == 0:
@@ -126,7 +128,7 @@ def prefer_longer_rate(
     short). A judge tie counts as not picking the longer side. Lengths in any unit (characters, tokens).
     """
     if not len(pairs) == len(len_x) == len(len_y):
-        raise ValueError(f"pairs ({len(pairs)}), len_x ({len(len_x)}) and len_y ({len(len_y)}) must align")
+        raise HumorBenchError(f"pairs ({len(pairs)}), len_x ({len(len_x)}) and len_y ({len(len_y)}) must align")
     picks = [
         picked_side(c, order) == longer
         for (xy, yx), lx, ly in zip(pairs, len_x, len_y)
@@ -171,7 +173,7 @@ def human_agreement(pairs: Sequence[LabeledPair], min_ratio: float = PREFER_LONG
     sides = {"a": "x", "b": "y"}
     for p in pairs:
         if p.funnier not in ("a", "b", "tie") or p.more_faithful not in (None, "a", "b", "tie"):
-            raise ValueError(f"labels funnier={p.funnier!r}, more_faithful={p.more_faithful!r}: "
+            raise HumorBenchError(f"labels funnier={p.funnier!r}, more_faithful={p.more_faithful!r}: "
                              "use funnier 'a'|'b'|'tie' and more_faithful 'a'|'b'|'tie'|None")
     n_tie_labels = sum(p.funnier == "tie" for p in pairs)
     pairs = [p for p in pairs if p.funnier != "tie"]
@@ -219,7 +221,7 @@ def cohen_kappa(rater_1: Sequence[Hashable], rater_2: Sequence[Hashable]) -> flo
     and equal: kappa is undefined there, not perfect).
     """
     if len(rater_1) != len(rater_2):
-        raise ValueError(f"rater lists differ in length ({len(rater_1)} vs {len(rater_2)})")
+        raise HumorBenchError(f"rater lists differ in length ({len(rater_1)} vs {len(rater_2)})")
     n = len(rater_1)
     if n == 0:
         return NAN
@@ -260,7 +262,7 @@ def krippendorff_alpha_nominal(ratings: Sequence[Sequence[Hashable | None]]) -> 
     rows = [list(r) for r in ratings]
     n_units = len(rows[0]) if rows else 0
     if any(len(r) != n_units for r in rows):
-        raise ValueError(f"ratings rows have lengths {sorted({len(r) for r in rows})}; every rater needs "
+        raise HumorBenchError(f"ratings rows have lengths {sorted({len(r) for r in rows})}; every rater needs "
                          "one entry per unit (None where missing)")
     coincidence: Counter = Counter()
     for u in range(n_units):
@@ -305,11 +307,11 @@ def tie_quality(
     counted in n_unscored_ties and enter neither class. Wins and losses need no score.
     """
     if not len(outcomes) == len(student_abs) == len(reference_abs):
-        raise ValueError(f"outcomes ({len(outcomes)}), student_abs ({len(student_abs)}) and reference_abs "
+        raise HumorBenchError(f"outcomes ({len(outcomes)}), student_abs ({len(student_abs)}) and reference_abs "
                          f"({len(reference_abs)}) must have one entry per item")
     bad = sorted({o for o in outcomes} - {"win", "tie", "loss"})
     if bad:
-        raise ValueError(f"outcomes {bad} not understood; use 'win', 'tie' or 'loss'")
+        raise HumorBenchError(f"outcomes {bad} not understood; use 'win', 'tie' or 'loss'")
     classes = Counter(classify_tie(s, r, margin) for o, s, r in zip(outcomes, student_abs, reference_abs)
                       if o == "tie")
     n_ties = sum(classes.values())

@@ -13,10 +13,12 @@ from typing import Literal
 from inspect_ai.model import Model
 from inspect_ai.util import collect
 
+from benchmark.errors import HumorBenchError
+
 from . import stats
 from .judge import LIKELIHOOD_METHODS, MeaningGate, OrderVerdict, cloze_preference, features_api, likelihood_api, meaning_gate_for
-from .probe import has_probe, load_probe
 from .judge_cache import CachedJudge
+from .probe import has_probe, load_probe
 
 Arbiter = Literal["auto", "mcp", "cloze", "cloze_meaning", "probe"]
 Method = Literal["mcp", "cloze", "cloze_meaning", "probe"]
@@ -57,7 +59,7 @@ def resolve_method(arbiter: Arbiter, judge: Model) -> Method:
         if has_probe(str(judge)) and callable(getattr(judge.api, "continuation_features", None)):
             return "probe"
         return DEFAULT_LOCAL_METHOD if can_score_likelihoods(judge) else "mcp"
-    raise ValueError(f"unknown arbiter '{arbiter}'; choose one of: auto, mcp, cloze, cloze_meaning, probe")
+    raise HumorBenchError(f"unknown arbiter '{arbiter}'; choose one of: auto, mcp, cloze, cloze_meaning, probe")
 
 
 def _empty_side(first: str, second: str) -> tuple[OrderVerdict, OrderVerdict] | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from benchmark.errors import HumorBenchError
+
 PROBE_CONTEXT = "Sentence: {input}\nRewrite:"
 PROBES_DIR = Path(__file__).parent / "probes"
 
@@ -25,7 +27,7 @@ def probe_request(input_text: str, candidate: str, context: str = PROBE_CONTEXT)
     return context.format(input=input_text.strip()), " " + candidate.strip()
 
 
-class ProbeMissingError(ValueError):
+class ProbeMissingError(HumorBenchError):
     """No probe was fitted for this judge."""
 
 
@@ -39,7 +41,7 @@ class RewardProbe:
 
     def reward(self, features: list[float]) -> float:
         if len(features) != len(self.weights):
-            raise ValueError(f"probe for {self.judge} expects {len(self.weights)} features, got {len(features)}: "
+            raise HumorBenchError(f"probe for {self.judge} expects {len(self.weights)} features, got {len(features)}: "
                              "the judge is not the model this probe was fitted on")
         return float(sum(w * f for w, f in zip(self.weights, features)))
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.errors import HumorBenchError
+
 PENALTIES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
 FOLDS = 5
 
@@ -66,7 +68,7 @@ def fit_probe(pairs: Sequence[ProbePair], penalties: Sequence[float] = PENALTIES
               ) -> tuple[np.ndarray, float, list[dict[str, float]]]:
     """(weights refitted on all pairs, the chosen penalty, the cross-validation table)."""
     if len({p.group for p in pairs}) == 0 or len(pairs) < 2 * folds:
-        raise ValueError(f"too few labeled pairs to fit a probe ({len(pairs)}); pass the dev pair files")
+        raise HumorBenchError(f"too few labeled pairs to fit a probe ({len(pairs)}); pass the dev pair files")
     table = []
     for penalty in penalties:
         held_out: list[ProbePair] = []

@@ -10,13 +10,15 @@ from inspect_ai.model import Model, get_model, model_roles
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from benchmark.errors import HumorBenchError
+
 from . import stats
 from .judge import OrderVerdict
 from .judge_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 from .judge_quality import self_preference_flag
 from .metrics import bias_controlled, judge_cost, judge_diagnostics, panel_report, wtr_report
-from .probe import load_probe
 from .pairwise import Arbiter, JudgeSettings, can_score_likelihoods, comparison_record, judge_pair, resolve_method
+from .probe import load_probe
 
 ReferenceChoice = Literal["hash", "first", "all"]
 
@@ -35,7 +37,7 @@ def select_references(references: list[str], item_id: str, choice: ReferenceChoi
     if choice == "hash":
         digest = hashlib.sha256(f"{seed}:{item_id}".encode()).hexdigest()
         return [references[int(digest, 16) % len(references)]]
-    raise ValueError(f"unknown reference choice '{choice}'; choose one of: hash, first, all")
+    raise HumorBenchError(f"unknown reference choice '{choice}'; choose one of: hash, first, all")
 
 
 @solver

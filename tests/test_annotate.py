@@ -16,14 +16,14 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import get_model
 
-from benchmark.annotate.pairs import first_side, pairs_from_file, pairs_from_log, seeded_order
-from benchmark.annotate.server import Server, bind, create_app
-from benchmark.annotate.store import AnnotateError, LabelStore
-from benchmark.annotate.summary import annotator_agreement, export_rows, human_wtr
+from benchmark.board.annotate.pairs import first_side, pairs_from_file, pairs_from_log, seeded_order
+from benchmark.board.annotate.server import Server, bind, create_app
+from benchmark.board.annotate.store import AnnotateError, LabelStore
+from benchmark.board.annotate.summary import annotator_agreement, export_rows, human_wtr
+from benchmark.board.leaderboard import rebuild
+from benchmark.board.submit import resolve_student, run_submission
 from benchmark.cli import main
-from benchmark.judge_report import VALIDATION_FILE, judge_report
-from benchmark.leaderboard import rebuild
-from benchmark.submit import resolve_student, run_submission
+from benchmark.tools.judge_report import VALIDATION_FILE, judge_report
 from tests.browser import chromium
 from tests.conftest import model_output
 
@@ -271,7 +271,7 @@ def _poll(browser, script: str, expected: str) -> bool:
 
 
 def test_a_seeded_draw_takes_the_same_items_from_every_log(logs):
-    from benchmark.annotate.pairs import draw_items
+    from benchmark.board.annotate.pairs import draw_items
 
     pairs = [p for name in ("student", "echo") for p in pairs_from_log(id_log(logs, name))]
     drawn = draw_items(pairs, 3, seed=5)

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from inspect_ai.model import get_model
 
 import scorers.judge as judging
-from benchmark.attack_report import (
-    ATTACK_FILES, FAMILIES, Attack, AttackFileError, attack_outcome, attack_report_command, caught, family_table,
+from benchmark.cli import main
+from benchmark.tools.attack_report import (
+    ATTACK_FILES, FAMILIES, Attack, AttackFileError, attack_outcome, caught, family_table,
     judge_attacks, load_attacks, suite_items,
 )
 from scorers.pairwise import JudgeSettings
@@ -145,7 +146,7 @@ def test_a_judge_that_ignores_the_fence_is_stopped_by_holding_flagged_rows_out()
 
 def test_attack_report_runs_end_to_end_on_a_scripted_judge(tmp_path):
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(attack_report_command, ["--grader", "scripted/judge-obedient", "--method", "mcp",
+    result = CliRunner().invoke(main, ["attack-report", "--grader", "scripted/judge-obedient", "--method", "mcp",
                                                         "--mcp-mode", "reason", "--attacks", str(ATTACK_FILES[0]),
                                                         "--limit", "6", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -159,7 +160,7 @@ def test_attack_report_runs_end_to_end_on_a_scripted_judge(tmp_path):
 @pytest.mark.slow
 def test_attack_report_runs_on_the_embedded_judge(tmp_path, embedded_dir):
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(attack_report_command, ["--grader", "local/smollm2-135m", "--method", "cloze",
+    result = CliRunner().invoke(main, ["attack-report", "--grader", "local/smollm2-135m", "--method", "cloze",
                                                         "--attacks", str(ATTACK_FILES[0]), "--limit", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())

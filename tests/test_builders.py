@@ -1,4 +1,4 @@
-"""Tests for benchmark.builders: expected outputs were worked out by hand from the fixtures."""
+"""Tests for benchmark.tools.builders: expected outputs were worked out by hand from the fixtures."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import datasets
 import pytest
 
-from benchmark import builders
-from benchmark.builders import (
+from benchmark.tools import builders
+from benchmark.tools.builders import (
     empathetic_inputs,
     load_local,
     load_source,

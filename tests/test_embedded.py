@@ -8,9 +8,9 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
 
-from benchmark.diagnostics import reference_vs_copy
 from benchmark.humor_wtr import humor_wtr
 from benchmark.suites import load_suite
+from benchmark.tools.diagnostics import reference_vs_copy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_default_task_runs_embedded_student_against_the_embedded_judge(tmp_path,
 def test_the_embedded_judge_reports_on_real_student_outputs(embedded_dir):
     """The judge report's plumbing on 8 held-out pairs; the figure itself is a benchmark command
     (`humor-bench judge-report --pairs benchmark/data/judge_students_test.jsonl`, see the README)."""
-    from benchmark.judge_report import judge_report
+    from benchmark.tools.judge_report import judge_report
 
     report = judge_report("local/qwen2.5-coder-0.5b", pairs_path=ROOT / "benchmark/data/judge_students_test.jsonl", limit=8)
     assert report["method"] == "probe" and report["n_pairs"] == 8 and len(report["verdicts"]) == 8

@@ -145,7 +145,7 @@ def test_shipped_gate_constants_are_the_ones_judge_fit_wrote():
     from dataclasses import asdict
     from pathlib import Path
 
-    from benchmark.judge_fit import default_out
+    from benchmark.tools.judge_fit import default_out
     from scorers.judge import MEANING_GATES
 
     for judge, gate in MEANING_GATES.items():

@@ -17,11 +17,11 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import get_model
 
-from benchmark.humor_wtr import humor_wtr
-from benchmark.leaderboard import (
+from benchmark.board.leaderboard import (
     LOCK_NAME, assign_ranks, collect_runs, locked, rebuild, render, to_csv,
 )
-from benchmark.submit import SubmissionError, resolve_student, run_submission, teacher_parity_task
+from benchmark.board.submit import SubmissionError, resolve_student, run_submission, teacher_parity_task
+from benchmark.humor_wtr import humor_wtr
 from tests.conftest import model_output
 
 # The tie check loads the embedded model for every sample; scripted tests do not need it.

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmark.board.leaderboard import atomic_write_text, rebuild
+from benchmark.board.manifest import ManifestError, build_manifest, parse_manifest
+from benchmark.board.submit import resolve_student, run_submission
 from benchmark.humor_wtr import humor_wtr
-from benchmark.leaderboard import ManifestError, atomic_write_text, parse_manifest, rebuild
-from benchmark.submit import build_manifest, resolve_student, run_submission
 from benchmark.suites import SuiteError, SuiteItem, parse_item, read_items
 
 FAST = {"tie_check": False} if "tie_check" in inspect.signature(humor_wtr).parameters else {}
@@ -175,7 +176,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("benchmark.files.os.replace", broken_replace)
+    monkeypatch.setattr("benchmark.board.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         atomic_write_text(target, "new\n")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["leaderboard.md"]

@@ -3,8 +3,8 @@ and honest text (a student, every shipped reference) stays unflagged."""
 
 import pytest
 
-from benchmark.injection import readable
-from benchmark.output_checks import BLOCKING_FLAGS, INJECTION_KINDS, OutputRecord, text_flags, validate_outputs
+from benchmark.board.injection import readable
+from benchmark.board.output_checks import BLOCKING_FLAGS, INJECTION_KINDS, OutputRecord, text_flags, validate_outputs
 
 ITEMS = [
     ("My daughter cooked dinner for the whole family tonight without anyone asking her to.",
@@ -111,7 +111,7 @@ def test_blocking_kinds_are_injection_like_and_copies():
     assert validate_outputs([]) == []
 
 
-# --- the normaliser and the injection-like kinds (benchmark/injection.py) -----------------------------
+# --- the normaliser and the injection-like kinds (benchmark/board/injection.py) -----------------------------
 @pytest.mark.parametrize(
     "disguised,plain",
     [
@@ -184,7 +184,7 @@ def test_no_reference_of_any_shipped_suite_is_flagged():
 
 
 def test_every_dev_attack_is_flagged_and_no_clean_paraphrase_is_flagged_as_injection():
-    from benchmark.attack_report import ATTACK_FILES, load_attacks, suite_items
+    from benchmark.tools.attack_report import ATTACK_FILES, load_attacks, suite_items
 
     items = suite_items()
     for attack in load_attacks([ATTACK_FILES[0]], items):

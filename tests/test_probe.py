@@ -147,8 +147,8 @@ def test_cli_offers_every_judging_method():
 
 def test_fit_pairs_come_from_train_and_dev_items_only():
     """Nothing the judge is fitted on shares an input with the test suites or the held-out pairs."""
-    from benchmark.judge_fit import FUNNY_PAIRS, dev_pairs
-    from benchmark.judge_report import load_labeled_pairs
+    from benchmark.tools.judge_fit import FUNNY_PAIRS, dev_pairs
+    from benchmark.tools.judge_report import load_labeled_pairs
     from benchmark.suites import DATA_DIR, load_suite
 
     held_out = {it.input.strip() for suite in ("id", "ood") for it in load_suite(suite, "test")}

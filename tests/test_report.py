@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmark.board_cli import report as report_command
+from benchmark.board.report import FIGURES, judge_summary, length_curve
+from benchmark.board.submit import resolve_student, run_submission
+from benchmark.cli import main
 from benchmark.humor_wtr import humor_wtr
-from benchmark.report import FIGURES, judge_summary, length_curve
-from benchmark.submit import resolve_student, run_submission
-
 from tests.browser import chromium
 
 FAST = {"tie_check": False} if "tie_check" in inspect.signature(humor_wtr).parameters else {}
@@ -30,7 +29,7 @@ def built(tmp_path_factory):
                                  ("student-vs-first", "scripted/student", "scripted/judge-first")):
         run_submission(name, resolve_student(student), graders=[judge], limit=4, params=dict(FAST),
                        log_root=root / "logs", out_dir=None)
-    result = CliRunner().invoke(report_command, ["--log-dir", str(root / "logs"), "--out", str(root / "report")])
+    result = CliRunner().invoke(main, ["report", "--log-dir", str(root / "logs"), "--out", str(root / "report")])
     assert result.exit_code == 0, result.output
     return root
 
@@ -49,7 +48,7 @@ def test_report_writes_every_png_and_one_self_contained_page(built):
 
 
 def test_judge_summary_and_length_curve(built):
-    from benchmark.leaderboard import rebuild
+    from benchmark.board.leaderboard import rebuild
 
     board = rebuild(built / "logs", None)
     summary = judge_summary(board.runs)

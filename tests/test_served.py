@@ -109,12 +109,13 @@ def test_attack_report_against_the_served_judge(server, tmp_path, monkeypatch):
     """`attack-report` end to end through Inspect's openai-api provider and loopback HTTP (MCP, both orders)."""
     from click.testing import CliRunner
 
-    from benchmark.attack_report import ATTACK_FILES, attack_report_command
+    from benchmark.cli import main
+    from benchmark.tools.attack_report import ATTACK_FILES
 
     monkeypatch.setenv("HUMORBENCH_BASE_URL", server)
     monkeypatch.setenv("HUMORBENCH_API_KEY", "local")
     out = tmp_path / "served.json"
-    result = CliRunner().invoke(attack_report_command, ["--grader", SERVED, "--method", "mcp", "--attacks", str(ATTACK_FILES[0]),
+    result = CliRunner().invoke(main, ["attack-report", "--grader", SERVED, "--method", "mcp", "--attacks", str(ATTACK_FILES[0]),
                                                         "--limit", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())

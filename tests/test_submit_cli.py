@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmark.board_cli import leaderboard, report, submit
+from benchmark.board.commands import leaderboard, report, submit
+from benchmark.board.submit import check_checkpoint
+from benchmark.cli import main
 from benchmark.humor_wtr import humor_wtr
 from benchmark.models.checkpoint import CheckpointError
-from benchmark.submit import check_checkpoint
 from tests.conftest import save_tiny_causal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,8 @@ FAST = ["-T", "tie_check=false"] if "tie_check" in inspect.signature(humor_wtr).
 
 
 def run(command, args):
-    return CliRunner().invoke(command, [str(a) for a in args])
+    """Through the front door (benchmark/cli.py), which turns our errors into one line."""
+    return CliRunner().invoke(main, [command.name, *[str(a) for a in args]])
 
 
 def one_line_error(result, *fragments):
@@ -157,7 +159,7 @@ def test_submit_base_model_and_trained_checkpoint_then_leaderboard(tmp_path, emb
 
 def test_two_concurrent_submissions_both_land(tmp_path):
     env = {**os.environ, "INSPECT_CACHE_DIR": str(tmp_path / "cache")}
-    code = "import sys; from benchmark.board_cli import submit; submit(sys.argv[1:])"
+    code = "import sys; from benchmark.cli import main; main(['submit', *sys.argv[1:]])"
     procs = [
         subprocess.Popen([sys.executable, "-c", code, student, "--name", name, "--grader", "scripted/judge",
                           "--limit", "2", *FAST, "--log-dir", str(tmp_path / "logs"), "--out-dir", str(tmp_path),
@@ -175,7 +177,7 @@ def test_two_concurrent_submissions_both_land(tmp_path):
 def test_rescore_judges_the_logged_outputs_again_without_the_student(tmp_path):
     from inspect_ai.log import read_eval_log
 
-    from benchmark.board_cli import rescore
+    from benchmark.board.commands import rescore
 
     common = ["--limit", "3", *FAST, "--log-dir", tmp_path / "logs", "--out-dir", tmp_path, "--display", "none"]
     assert run(submit, ["scripted/student", "--name", "alpha", "--grader", "scripted/judge-first", *common]).exit_code == 0

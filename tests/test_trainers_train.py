@@ -11,10 +11,11 @@ import pytest
 import torch
 import yaml
 from click.testing import CliRunner
-from conftest import save_tiny_causal
 
+from benchmark.cli import main
 from benchmark.models.checkpoint import GenerationSettings, LoadedCheckpoint, validate_checkpoint_dir
-from trainers import cli, reproduce
+from conftest import save_tiny_causal
+from trainers import reproduce
 from trainers.brio import BrioCollator, BrioTrainer, brio_examples
 from trainers.checkpoints import MANIFEST, read_manifest, save_student
 from trainers.config import load_config, training_args
@@ -196,18 +197,18 @@ def test_cli_errors_are_one_line(tmp_path, tiny):
     runner = CliRunner()
     bad = tmp_path / "bad.yaml"
     bad.write_text("feedback:\n  kk: 6\n")
-    result = runner.invoke(cli.train, ["ft", "--config", str(bad)])
+    result = runner.invoke(main, ["train", "ft", "--config", str(bad)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [f"humor-bench: error: unknown config key 'feedback.kk' in {bad}; "
                                                   + result.output.split("; ", 1)[1].strip()]
-    result = runner.invoke(cli.train, ["fancy", "--config", str(bad)])
+    result = runner.invoke(main, ["train", "fancy", "--config", str(bad)])
     assert result.exit_code == 2 and "unknown recipe 'fancy'; choose one of: teacher, ft_ws" in result.output
     missing = _write_config(tmp_path, tmp_path / "no-model")
-    result = runner.invoke(cli.train, ["ft", "--config", str(missing)])
+    result = runner.invoke(main, ["train", "ft", "--config", str(missing)])
     assert result.exit_code == 2 and "neither an embedded model" in result.output
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    result = runner.invoke(cli.feedback, ["--checkpoint", str(tiny), "--config", str(_write_config(tmp_path, tiny)),
+    result = runner.invoke(main, ["feedback", "--checkpoint", str(tiny), "--config", str(_write_config(tmp_path, tiny)),
                                           "--pairs", str(empty), "--out", str(tmp_path / "p.jsonl")])
     assert result.exit_code == 2 and "is empty" in result.output
 
@@ -215,15 +216,15 @@ def test_cli_errors_are_one_line(tmp_path, tiny):
 def test_cli_teacher_data_and_train(tmp_path, tiny):
     runner = CliRunner()
     out = tmp_path / "pairs.jsonl"
-    result = runner.invoke(cli.teacher_data, ["--limit", "2", "--out", str(out)])
+    result = runner.invoke(main, ["teacher-data", "--limit", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "6 pairs from 2/2 inputs (0 refused" in result.output and len(out.read_text().splitlines()) == 6
     config = _write_config(tmp_path, tiny)
-    result = runner.invoke(cli.train, ["ft-ws", "--config", str(config)])
+    result = runner.invoke(main, ["train", "ft-ws", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == f"ft_ws\t{tmp_path / 'run' / 'ft_ws'}"
     prefs = tmp_path / "prefs.jsonl"
-    result = runner.invoke(cli.feedback, ["--checkpoint", str(tmp_path / "run" / "ft_ws"), "--config", str(config),
+    result = runner.invoke(main, ["feedback", "--checkpoint", str(tmp_path / "run" / "ft_ws"), "--config", str(config),
                                           "--pairs", str(out), "--out", str(prefs)])
     assert result.exit_code == 0, result.output
     assert "2 preferences" in result.output and json.loads(prefs.read_text().splitlines()[0])["source"] == "student:ft_ws"

@@ -1,31 +1,18 @@
 """`humor-bench train | teacher-data | feedback | reproduce | table4`: thin click commands over trainers/.
 
-Register them in the `humor-bench` group with `for c in COMMANDS: main.add_command(c)`.
-Usage errors (config, data, base model, checkpoint) print one line that names the fix and exit 2,
-the same as the rest of humor-bench, whether or not the group is the caller.
+Only `benchmark/cli.py` registers them (`COMMANDS`) in the `humor-bench` group, which turns usage errors
+(config, data, base model, checkpoint) into one line that names the fix, exit 2.
 """
 
 from __future__ import annotations
 
-import functools
 import shlex
-import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-
-def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ValueError, FileNotFoundError, RuntimeError) as ex:  # our *Error classes are ValueErrors
-            click.echo(f"humor-bench: error: {str(ex).splitlines()[0] if str(ex) else type(ex).__name__}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from benchmark.errors import HumorBenchError
 
 
 def _load(config_path: Path, run_dir: str | None) -> Any:
@@ -41,7 +28,6 @@ def _load(config_path: Path, run_dir: str | None) -> Any:
 @click.argument("recipe")
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="recipe config (YAML or JSON)")
 @click.option("--run-dir", default=None, help="override the config's run_dir")
-@one_line_errors
 def train(recipe: str, config_path: Path, run_dir: str | None) -> None:
     """Train RECIPE (teacher, ft_ws, ft, sd, brio, dpo, brio_dpo or all) and what it depends on.
 
@@ -66,7 +52,6 @@ def train(recipe: str, config_path: Path, run_dir: str | None) -> None:
 @click.option("--top-p", type=float, default=1.0, show_default=True)
 @click.option("-M", "model_args", multiple=True, help="teacher model arg key=value")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="pairs JSONL")
-@one_line_errors
 def teacher_data(teacher: str, split: str, limit: int | None, n: int, temperature: float, top_p: float, model_args: tuple[str, ...], out: Path) -> None:
     """Teacher pairs (paper Appendix B prompt, numbered list parsed, refusals dropped) -> JSONL."""
     from .data import write_jsonl
@@ -85,7 +70,6 @@ def teacher_data(teacher: str, split: str, limit: int | None, n: int, temperatur
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="its feedback section is used")
 @click.option("--pairs", "pairs_path", type=click.Path(path_type=Path), required=True, help="teacher pairs JSONL (the inputs)")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="preference JSONL")
-@one_line_errors
 def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -> None:
     """Critic feedback from one checkpoint: k samples, most diverse pair, length filter, critic label."""
     from benchmark.models.checkpoint import validate_checkpoint_dir
@@ -107,7 +91,6 @@ def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -
 @click.option("--skip-eval", is_flag=True, help="only rewrite the report from the logs in run_dir/logs (run nothing)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="report path (default: eval.report)")
 @click.option("--note", default=None, help="a line about the conditions of the run, printed under the header")
-@one_line_errors
 def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eval: bool, out: Path | None, note: str | None) -> None:
     """Train FT, SD, BRIO, DPO and BRIO-DPO, evaluate each (critic, independent judge, read labels), write the tables."""
     from .recipes import Run
@@ -130,7 +113,6 @@ def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eva
 @click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folders")
 @click.option("--skip-eval", is_flag=True, help="only rewrite the table from the logs there (run nothing)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="default results/reproduction_table4.md")
-@one_line_errors
 def table4(configs: tuple[Path, ...], skip_train: bool, skip_eval: bool, out: Path | None) -> None:
     """The paper's Table 4: FT and BRIO at three data sizes, BRIO at three feedback frequencies (trainers/configs/table4/)."""
     from .table4 import table4 as make
@@ -147,7 +129,7 @@ def _kv(pairs: tuple[str, ...]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise ValueError(f"model arg '{pair}' must be key=value")
+            raise HumorBenchError(f"model arg '{pair}' must be key=value")
         out[key] = yaml.safe_load(value)
     return out
 

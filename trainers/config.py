@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark.errors import HumorBenchError
+
 from .brio import BrioConfig
 from .critic import FeedbackConfig
 from .teacher import TeacherConfig
@@ -32,7 +34,7 @@ RESERVED_TRAINING_KEYS = {
 STUDENTS = ("ft", "sd", "brio", "dpo", "brio_dpo")
 
 
-class ConfigError(ValueError):
+class ConfigError(HumorBenchError):
     """A config file that cannot be used; the message names the key and the fix."""
 
 

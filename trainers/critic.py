@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from inspect_ai.model import Model, get_model
 
+from benchmark.errors import HumorBenchError
 from benchmark.models.checkpoint import GenerationSettings, LoadedCheckpoint, validate_checkpoint_dir
+from benchmark.models.device import default_device
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore, open_store
 from scorers.pairwise import JudgeSettings, first_side_probability, judge_pair, resolve_method
 from solvers.paraphrase import clean_paraphrase, student_messages
@@ -124,7 +126,7 @@ def select_pair(
     if order == "filter_then_select":
         pairs = [(a, b) for a, b in pairs if length_ratio_ok(a, b, bounds, unit)]
     elif order != "select_then_filter":
-        raise ValueError(f"unknown pair order '{order}'; choose filter_then_select or select_then_filter")
+        raise HumorBenchError(f"unknown pair order '{order}'; choose filter_then_select or select_then_filter")
     if not pairs:
         return None, "length_filter"
     best = max(pairs, key=lambda p: ngram_edit_distance(p[0], p[1], n))  # first maximum wins ties
@@ -139,8 +141,8 @@ def sample_candidates(folder: str, inputs: list[str], cfg: FeedbackConfig, seed:
     from tqdm.auto import tqdm
 
     if cfg.decoding != "sample":
-        raise ValueError(f"unknown decoding '{cfg.decoding}'; only 'sample' (nucleus sampling) is available offline")
-    ckpt = LoadedCheckpoint(validate_checkpoint_dir(folder), device=device or _device())
+        raise HumorBenchError(f"unknown decoding '{cfg.decoding}'; only 'sample' (nucleus sampling) is available offline")
+    ckpt = LoadedCheckpoint(validate_checkpoint_dir(folder), device=device or default_device())
     prompts = [ckpt.render_chat(student_messages(sentence)) for sentence in inputs]
     out: list[list[str]] = []
     for batch_no, start in enumerate(tqdm(range(0, len(prompts), cfg.batch_size), desc="candidates", unit="batch")):
@@ -250,7 +252,3 @@ def _verdict_store() -> VerdictStore:
     return open_store(default_verdict_cache())
 
 
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -25,13 +25,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from benchmark.files import jsonl_objects
+from benchmark.board.files import jsonl_objects
+from benchmark.errors import HumorBenchError
 
 PAIR_KEYS = {"id": str, "input": str, "paraphrase": str}
 PREFERENCE_KEYS = {"id": str, "prompt": str, "chosen": str, "rejected": str, "p_chosen": (int, float)}
 
 
-class DataFileError(ValueError):
+class DataFileError(HumorBenchError):
     """A data file that cannot be trained on; the message names the file, the line and the fix."""
 
 

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmark.errors import HumorBenchError
+
 from . import data as datafiles
 from .checkpoints import fingerprint, is_complete, last_trainer_checkpoint, read_manifest, save_student
 from .config import RecipeConfig, resolve_base_model, training_args
@@ -47,7 +49,7 @@ RECIPES: dict[str, list[str]] = {
 def recipe_stages(recipe: str) -> list[str]:
     key = recipe.replace("-", "_").lower()
     if key not in RECIPES:
-        raise ValueError(f"unknown recipe '{recipe}'; choose one of: {', '.join(RECIPES)}")
+        raise HumorBenchError(f"unknown recipe '{recipe}'; choose one of: {', '.join(RECIPES)}")
     return RECIPES[key]
 
 

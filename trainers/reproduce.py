@@ -4,7 +4,7 @@ For every student and suite (eval.suites: id = Table 2, ood = Table 3):
   critic  `inspect eval benchmark/humor_wtr.py@humor_wtr_<suite> --model hf-folder/<checkpoint>
           --model-role grader=<critic>`: the student's outputs judged by the critic that labeled its
           feedback (the paper's WTR_llama2);
-  judge   the same log judged again by eval.independent_judge (`benchmark.rescore.rescore_log`, Inspect
+  judge   the same log judged again by eval.independent_judge (`benchmark.board.rescore.rescore_log`, Inspect
           score_async: no second generation), a model and rule other than the critic's (WTR_GPT4's role);
   read    the labels that `humor-bench annotate` holds for those very pairs (Table 6's role).
 A log is reused while it carries its checkpoint's fingerprint (the same configuration, data and
@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmark.run_logs import SCORER
+from benchmark.board.files import REPO_ROOT
+from benchmark.board.logs import SCORER
+from benchmark.errors import MissingInputError, StepFailedError
 from scorers.stats import item_wtr
 
 from . import data as datafiles
 from .checkpoints import MANIFEST, read_manifest
 from .config import RecipeConfig
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT_KEY = "checkpoint_fingerprint"  # eval metadata: which checkpoint configuration made the outputs
 
 
@@ -115,7 +116,7 @@ def _run_stage(cfg: RecipeConfig, student: str, suite: str, judging: Judging,
         log("eval: " + " ".join(command))
         result = subprocess.run([str(Path(sys.executable).parent / "inspect"), *command[1:]], cwd=REPO_ROOT)
         if result.returncode != 0:
-            raise RuntimeError(f"evaluation of '{student}' on {suite} failed (exit {result.returncode}): {' '.join(command)}")
+            raise StepFailedError(f"evaluation of '{student}' on {suite} failed (exit {result.returncode}): {' '.join(command)}")
         path = latest_log(folder)
     else:
         path = rescore(logs[(student, suite, "critic")], suite, judging, folder, log)
@@ -129,7 +130,7 @@ def rescore(source: Path, suite: str, judging: Judging, folder: Path, log: Calla
     from inspect_ai.log import write_eval_log
 
     from benchmark.humor_wtr import humor_wtr
-    from benchmark.rescore import rescore_log
+    from benchmark.board.rescore import rescore_log
 
     log(f"rescore: {_repo_path(source)} with {judging.model}")
     scored = asyncio.run(rescore_log(source, humor_wtr(suite=suite, **judging.task_args), judging.model))
@@ -151,12 +152,12 @@ def fresh_log(folder: Path, checkpoint: Path) -> Path | None:
     A log counts when it carries the checkpoint's fingerprint (or neither has one), or when the
     checkpoint is gone (a fresh checkout that has not retrained: the committed logs are all there is).
     """
-    from inspect_ai.log import read_eval_log
+    from benchmark.board.logs import read_log
 
     gone = not (checkpoint / MANIFEST).is_file()
     wanted = checkpoint_fingerprint(checkpoint)
     for path in sorted(folder.glob("*.eval"), key=lambda p: p.stat().st_mtime, reverse=True):
-        header = read_eval_log(str(path), header_only=True)
+        header = read_log(path, header_only=True)
         if header.status == "success" and (gone or (header.eval.metadata or {}).get(FINGERPRINT_KEY) == wanted):
             return path
     return None
@@ -178,18 +179,18 @@ def existing_logs(cfg: RecipeConfig) -> dict[tuple[str, str, str], Path]:
 def latest_log(folder: Path) -> Path:
     found = sorted(folder.glob("*.eval"), key=lambda p: p.stat().st_mtime)
     if not found:
-        raise FileNotFoundError(f"no Inspect log in '{folder}'; run the evaluation first (humor-bench reproduce)")
+        raise MissingInputError(f"no Inspect log in '{folder}'; run the evaluation first (humor-bench reproduce)")
     return found[-1]
 
 
 def student_result(log_path: Path, labels: list | None = None) -> dict[str, Any]:
     """WTR, its CI and per-item values (a flip counts half; NaN when invalid); with `labels`, the
     read-by-hand values of the same (student, reference) pairs."""
-    from inspect_ai.log import read_eval_log
+    from benchmark.board.logs import read_log
 
-    log = read_eval_log(str(log_path))
+    log = read_log(log_path)
     if log.status != "success":
-        raise RuntimeError(f"Inspect log '{log_path}' has status '{log.status}'; rerun that evaluation")
+        raise StepFailedError(f"Inspect log '{log_path}' has status '{log.status}'; rerun that evaluation")
     metrics: dict[str, float] = {}
     for score in log.results.scores if log.results else []:
         metrics.update({name: m.value for name, m in score.metrics.items() if name not in metrics})
@@ -206,8 +207,8 @@ def student_result(log_path: Path, labels: list | None = None) -> dict[str, Any]
 
 def read_values(log_path: Path, labels: list) -> dict[str, float]:
     """item -> read-by-hand value of this log's pairs (1: the student at least as funny; mean over annotators)."""
-    from benchmark.annotate.pairs import pairs_from_log
-    from benchmark.annotate.summary import human_item_values
+    from benchmark.board.annotate.pairs import pairs_from_log
+    from benchmark.board.annotate.summary import human_item_values
 
     items: dict[str, list[str]] = {}
     for pair in pairs_from_log(log_path):

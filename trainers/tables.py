@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmark.board.files import RESULTS_DIR
+from benchmark.models.device import device_description
 from scorers.compare import paired_comparison
 from scorers.stats import bootstrap_ci
 
@@ -24,7 +26,7 @@ PAPER = {"id": {"ft": (28, 30), "sd": (36, 35), "brio": (53, 48), "dpo": (60, 52
          "ood": {}}
 LABELS = {"ft": "FT", "sd": "SD", "brio": "BRIO", "dpo": "DPO", "brio_dpo": "BRIO-DPO", "ft_ws": "FT-WS"}
 LONGER = 1.3  # outputs longer than the reference by more than 30 %: LC-WTR matters
-TABLE4_REPORT = Path("results/reproduction_table4.md")  # `humor-bench table4` writes it; the report embeds it
+TABLE4_REPORT = RESULTS_DIR / "reproduction_table4.md"  # `humor-bench table4` writes it; the report embeds it
 
 
 def pct(x: float) -> str:
@@ -55,7 +57,7 @@ def versus(values: dict[str, float], base: dict[str, float] | None) -> tuple[str
 
 def collect(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path]) -> dict[tuple[str, str, str], dict]:
     """(student, suite, kind) -> student_result; the critic's ID logs carry the read-by-hand values."""
-    from benchmark.annotate.store import read_labels
+    from benchmark.board.annotate.store import read_labels
 
     labels = read_labels(cfg.eval.labels) if cfg.eval.labels else []
     return {key: student_result(path, labels if key[1] == "id" and key[2] == "critic" else None) for key, path in logs.items()}
@@ -149,7 +151,7 @@ def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], comm
     lines = [
         "# Reproduction: FT, SD, BRIO, DPO, BRIO-DPO at small scale, judged twice and read by hand", "",
         f"Made by `{command}` with config `{cfg.source}` (run folder `{cfg.run_dir}`), "
-        f"{time.strftime('%Y-%m-%d %H:%M')}, on {platform.machine()} / {_device()}.",
+        f"{time.strftime('%Y-%m-%d %H:%M')}, on {platform.machine()} / {device_description()}.",
         *([f"Note: {note}"] if note else []),
         f"Base model `{cfg.base_model}`; teacher `{cfg.teacher.model}` (id/{cfg.teacher.split}, limit {cfg.teacher.limit}); "
         f"critic `{cfg.feedback.critic}` ({cfg.feedback.method}).",
@@ -183,7 +185,3 @@ def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], comm
     return out
 
 
-def _device() -> str:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"

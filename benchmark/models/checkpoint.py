@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmark.errors import HumorBenchError
+
 from .special_tokens import render_chat
 
 PICKLE_WEIGHT_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(HumorBenchError):
     """A checkpoint folder that cannot be loaded as it is; the message names the fix."""
 
 
@@ -214,7 +216,7 @@ class LoadedCheckpoint:
         full_ids = tok(context + continuation, add_special_tokens=False, split_special_tokens=True)["input_ids"]
         split = max(_common_prefix_len(ctx_ids, full_ids), 1)
         if split >= len(full_ids):
-            raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
+            raise HumorBenchError(f"empty continuation cannot be scored: {continuation!r}")
         return tuple(full_ids[:split]), full_ids[split:]
 
     def _padded(self, sequences: list[list[int]]) -> tuple[Any, Any]:
@@ -371,7 +373,7 @@ def _torch_dtype(dtype: str | None, device: str) -> Any:
     if dtype == "auto":
         return "auto"
     if dtype not in ("float32", "bfloat16", "float16"):
-        raise ValueError(f"unknown dtype '{dtype}'; choose one of: float32, bfloat16, float16, auto")
+        raise HumorBenchError(f"unknown dtype '{dtype}'; choose one of: float32, bfloat16, float16, auto")
     return getattr(torch, dtype)
 
 

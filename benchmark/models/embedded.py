@@ -24,6 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmark.errors import HumorBenchError
+from benchmark.errors import MissingInputError
+
 
 @dataclass(frozen=True)
 class SplitGguf:
@@ -83,7 +86,7 @@ EMBEDDED_MODELS = {
 DEFAULT_ALIAS = "smollm2-135m"
 
 
-class EmbeddedModelError(FileNotFoundError):
+class EmbeddedModelError(MissingInputError):
     """An embedded model's wheel or part is missing or corrupt; the message names the fix."""
 
 
@@ -221,7 +224,7 @@ def storage_dtype(alias: str) -> str:
 
 def _embedded(alias: str) -> EmbeddedModel:
     if alias not in EMBEDDED_MODELS:
-        raise ValueError(
+        raise HumorBenchError(
             f"unknown embedded model '{alias}'; choose one of: {', '.join(EMBEDDED_MODELS)} "
             "(or pass a checkpoint folder with hf-folder/PATH)"
         )

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark.errors import HumorBenchError
+
 from .checkpoint import Generation, GenerationSettings, _common_prefix_len
 from .special_tokens import render_chat
 
@@ -85,7 +87,7 @@ class LlamaCppEngine:
         llm = self._gen
         tokens = self._tokens(llm, prompt)
         if len(tokens) + settings.max_new_tokens > N_CTX:
-            raise ValueError(f"prompt of {len(tokens)} tokens + {settings.max_new_tokens} new exceeds llama.cpp n_ctx {N_CTX}")
+            raise HumorBenchError(f"prompt of {len(tokens)} tokens + {settings.max_new_tokens} new exceeds llama.cpp n_ctx {N_CTX}")
         llm.reset()
         llm.eval(tokens)
         seen = list(tokens)
@@ -143,9 +145,9 @@ class LlamaCppEngine:
                 full = self._tokens(llm, context + continuation, special=False)
                 split = _common_prefix_len(ctx, full)
                 if split == len(full):
-                    raise ValueError(f"empty continuation cannot be scored: {continuation!r}")
+                    raise HumorBenchError(f"empty continuation cannot be scored: {continuation!r}")
                 if len(full) > N_CTX:
-                    raise ValueError(f"context + continuation of {len(full)} tokens exceeds llama.cpp n_ctx {N_CTX}")
+                    raise HumorBenchError(f"context + continuation of {len(full)} tokens exceeds llama.cpp n_ctx {N_CTX}")
                 split = max(split, 1)
                 done = _common_prefix_len(list(llm.input_ids[: llm.n_tokens]), full)
                 done = min(done, split - 1)  # re-evaluate from the position that predicts the first new token

@@ -27,10 +27,13 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from benchmark.errors import HumorBenchError
+
 from .batching import MicroBatcher
-from .features import continuation_features
 from .checkpoint import Generation, GenerationSettings, cpu_has_native_bf16, load_checkpoint, validate_checkpoint_dir
+from .device import default_device
 from .embedded import EMBEDDED_MODELS, ensure_converted
+from .features import continuation_features
 
 DEFAULT_MAX_NEW_TOKENS = 48
 SCORING_KEY = ("continuation_logprobs",)
@@ -80,7 +83,7 @@ class LocalWeightsAPI(ModelAPI):
     @property
     def device(self) -> str:
         if self._device is None:
-            self._device = _default_device()
+            self._device = default_device()
         return self._device
 
     @property
@@ -164,7 +167,7 @@ class LocalWeightsAPI(ModelAPI):
         """Hidden-state features per pair (features.py), for the judge's reward probe; batched across callers."""
         await asyncio.to_thread(lambda: self.checkpoint)
         if not hasattr(self.checkpoint, "_split"):
-            raise ValueError(f"the probe method needs the transformers engine; '{self.model_name}' runs on {self.engine}: -M engine=transformers")
+            raise HumorBenchError(f"the probe method needs the transformers engine; '{self.model_name}' runs on {self.engine}: -M engine=transformers")
         return await self._batcher.submit((FEATURES_KEY, tuple(layers)), list(pairs))
 
 
@@ -191,7 +194,7 @@ class EmbeddedModelAPI(LocalWeightsAPI):
     def __init__(self, model_name: str, *args: Any, cache_dir: str | None = None, engine: str = "transformers", **kwargs: Any) -> None:
         super().__init__(model_name, *args, **kwargs)
         if model_name not in EMBEDDED_MODELS:
-            raise ValueError(
+            raise HumorBenchError(
                 f"unknown local model '{model_name}'; choose one of: {', '.join(EMBEDDED_MODELS)}, "
                 "or load a checkpoint folder with hf-folder/PATH"
             )
@@ -220,9 +223,9 @@ def _resolve_engine(engine: str, device: Callable[[], str]) -> str:
     if engine == "auto":
         return "llama_cpp" if llama_cpp_available() and device() == "cpu" else "transformers"
     if engine == "llama_cpp" and not llama_cpp_available():
-        raise ValueError("engine 'llama_cpp' needs llama-cpp-python: pip install -e \".[fast]\" (compiles ~6 min), or -M engine=transformers")
+        raise HumorBenchError("engine 'llama_cpp' needs llama-cpp-python: pip install -e \".[fast]\" (compiles ~6 min), or -M engine=transformers")
     if engine not in ("transformers", "llama_cpp"):
-        raise ValueError(f"unknown engine '{engine}'; choose one of: auto, transformers, llama_cpp")
+        raise HumorBenchError(f"unknown engine '{engine}'; choose one of: auto, transformers, llama_cpp")
     return engine
 
 
@@ -243,15 +246,6 @@ def _family_from_folder(folder: Path) -> str:
             if alias in base:
                 return spec.family
     return "custom"
-
-
-def _default_device() -> str:
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return "cpu"
 
 
 @modelapi(name="local")

@@ -3,6 +3,8 @@
 Why: `mockllm` counts tokens with tiktoken, which downloads its vocabulary, so it fails offline
 from the CLI; and it cannot play a judge. Every output sets `usage`, so no tokenizer is needed.
 
+from benchmark.errors import HumorBenchError
+
 Models:
   scripted/student          "Paraphrase: "<input>, which is basically a sitcom plot."" (exercises cleaning)
   scripted/echo             the input, verbatim (a copying student)
@@ -63,10 +65,10 @@ class ScriptedAPI(ModelAPI):
         super().__init__(model_name, base_url, api_key, [], config)
         role, _, policy = model_name.partition("-")
         if role not in ("student", "echo", "judge"):
-            raise ValueError(f"unknown scripted model '{model_name}'; use scripted/student, scripted/echo or scripted/judge[-POLICY]")
+            raise HumorBenchError(f"unknown scripted model '{model_name}'; use scripted/student, scripted/echo or scripted/judge[-POLICY]")
         policy = model_args.get("policy", policy or "longer")
         if role == "judge" and policy not in JUDGE_POLICIES:
-            raise ValueError(f"unknown judge policy '{policy}'; choose one of: {', '.join(JUDGE_POLICIES)}")
+            raise HumorBenchError(f"unknown judge policy '{policy}'; choose one of: {', '.join(JUDGE_POLICIES)}")
         self.role, self.policy = role, policy
         self.fence_blind = str(model_args.get("fence_blind", False)).lower() in ("true", "1")
         self.calls: Counter[str] = Counter()

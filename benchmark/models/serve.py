@@ -22,10 +22,12 @@ from typing import Any
 
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig, ModelOutput
 
+from benchmark.errors import HumorBenchError
+
 ROLES = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
 
 
-class RequestError(ValueError):
+class RequestError(HumorBenchError):
     """A request this server cannot serve; becomes an HTTP 400 with the message."""
 
 
@@ -163,9 +165,9 @@ def make_server(model: str, host: str = "127.0.0.1", port: int = 8011, served_na
     provider, _, name = model.partition("/")
     apis = {"local": EmbeddedModelAPI, "hf-folder": CheckpointModelAPI}
     if provider not in apis or not name:
-        raise ValueError(f"cannot serve '{model}'; serve local/<alias> or hf-folder/<path> (other models have their own servers)")
+        raise HumorBenchError(f"cannot serve '{model}'; serve local/<alias> or hf-folder/<path> (other models have their own servers)")
     api = apis[provider](name, **model_args)
     try:
         return ModelServer(api, served_name or name.rstrip("/").split("/")[-1], host, port)
     except OSError as ex:
-        raise ValueError(f"cannot listen on {host}:{port} ({ex.strerror}); pass another --port") from None
+        raise HumorBenchError(f"cannot listen on {host}:{port} ({ex.strerror}); pass another --port") from None

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
-from benchmark.annotate.pairs import first_side, seeded_order
-from benchmark.annotate.store import AnnotateError, LabelStore
+from benchmark.board.annotate.pairs import first_side, seeded_order
+from benchmark.board.annotate.store import AnnotateError, LabelStore
 
 STATIC = Path(__file__).parent / "static"
 SHOWN = {"1": 0, "2": 1}  # paraphrase number on the page -> index into (first side, second side)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from itertools import combinations
 
-from benchmark.annotate.store import Label, Pair, pair_key
+from benchmark.board.annotate.store import Label, Pair, pair_key
 from scorers import stats
 from scorers.judge_quality import cohen_kappa, krippendorff_alpha_nominal
 
@@ -116,8 +116,11 @@ def run_items(run) -> dict[str, list[str]]:
     """item id -> the keys of the (student, reference) pairs a leaderboard SuiteRun judged."""
     items: dict[str, list[str]] = {}
     for sample, record in zip(run.scores, run.records):
-        comparisons = (sample.score.metadata or {}).get("comparisons", [])
-        items[str(sample.sample_id)] = [pair_key(record.input, record.output, str(c["reference"])) for c in comparisons]
+        comparisons = (sample.score.metadata or {}).get("comparisons")
+        if not isinstance(comparisons, list):
+            continue  # a malformed log's sample: no pairs to look up (the board still shows the row)
+        items[str(sample.sample_id)] = [pair_key(record.input, record.output, str(c["reference"]))
+                                        for c in comparisons if isinstance(c, dict) and "reference" in c]
     return items
 
 

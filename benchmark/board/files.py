@@ -42,7 +42,9 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return path
 
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = Path("results")  # relative: commands write under the folder they run in (the repository root)
+LOG_DIR = RESULTS_DIR / "logs"  # the board's Inspect logs, one folder per submission
 
 
 def repo_relative(path: str | Path) -> str:

@@ -1,7 +1,7 @@
 """The leaderboard, rebuilt from Inspect logs only (Arena-Hard-Auto's show_result.py habit): never edited by hand.
 
 One row per (submission name, judge): the newest successful `humor_wtr_id` and `humor_wtr_ood` logs
-carrying a submission manifest (benchmark/submit.py). Rank (Chatbot Arena rule, within one judge, on
+carrying a submission manifest (benchmark/board/submit.py). Rank (Chatbot Arena rule, within one judge, on
 the ID WTR): rank = 1 + #{rows whose CI lower bound > this row's CI upper bound}. Rows with a blocking
 flag (injection, copy) are listed but not ranked unless `include_flagged`. A corrupt, foreign,
 unfinished or manifest-less log is skipped with a one-line message and the rest still builds.
@@ -18,57 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.log import read_eval_log
 from inspect_ai.scorer import SampleScore
 
-from benchmark.annotate.store import DEFAULT_DB as LABELS_DB, read_labels
-from benchmark.annotate.summary import add_human_columns
-from benchmark.run_logs import SCORER, SUITE_OF_TASK
-from benchmark.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
-from benchmark.submit import KINDS, MANIFEST_SCHEMA, NAME_RE, SUBMISSION_KEY, data_sha256
-from scorers import stats
-from benchmark.files import LOCK_NAME, atomic_write_text, locked  # noqa: F401 - re-exported (report, tests)
-
-from benchmark.leaderboard_render import (  # noqa: F401 - re-exported for callers of the board
+from benchmark.board.annotate.store import DEFAULT_DB as LABELS_DB, read_labels
+from benchmark.board.annotate.summary import add_human_columns
+from benchmark.board.files import LOCK_NAME, LOG_DIR, atomic_write_text, locked  # noqa: F401 - re-exported (report, tests)
+from benchmark.board.logs import SCORER, LogError, read_log, submission_header
+from benchmark.board.manifest import ManifestError, data_sha256
+from benchmark.board.output_checks import BLOCKING_FLAGS, OutputRecord, validate_outputs
+from benchmark.board.render import (  # noqa: F401 - re-exported for callers of the board
     FORMATS, _finite, display_cells, markdown_tables, render, to_csv, to_json, to_markdown,
 )
+from benchmark.errors import MissingInputError
+from scorers import stats
 
 NAN = float("nan")
 GROUP_KEYS = {"id": "emotion", "ood": "topic"}
 # per-sample score keys the rows read (scorers/stats.py conventions)
 VALUE_KEYS = ("conservative_win", "conservative_tie", "conservative_loss", "soft", "averaged", "consistent",
               "first_slot", "invalid", "len_student", "len_reference")
-
-
-class LogError(ValueError):
-    """A log that cannot become part of a row; the message says why."""
-
-
-class ManifestError(ValueError):
-    """A submission manifest that is malformed; the message names the field."""
-
-
-def parse_manifest(raw: Any) -> dict:
-    """Validate the manifest stored in a log's eval metadata (types only; values are shown as they are)."""
-    if not isinstance(raw, dict):
-        raise ManifestError(f"manifest must be an object, got {type(raw).__name__}")
-    if raw.get("schema") != MANIFEST_SCHEMA:
-        raise ManifestError(f"manifest schema {raw.get('schema')!r} is not {MANIFEST_SCHEMA}; re-submit with this humor-bench")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise ManifestError(f"manifest name {name!r} is not a valid submission name")
-    if raw.get("kind") not in KINDS:
-        raise ManifestError(f"manifest kind {raw.get('kind')!r} is not one of {', '.join(KINDS)}")
-    for key in ("student", "judge"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise ManifestError(f"manifest field '{key}' must be a non-empty string")
-    for key in ("decoding", "data_sha256"):
-        if not isinstance(raw.get(key), dict):
-            raise ManifestError(f"manifest field '{key}' must be an object")
-    for key in ("checkpoint_sha256", "judge_prompt_sha256", "harness_version", "git_revision"):
-        if raw.get(key) is not None and not isinstance(raw[key], str):
-            raise ManifestError(f"manifest field '{key}' must be a string or null")
-    return dict(raw)
 
 
 @dataclass
@@ -98,30 +66,12 @@ class SuiteRun:
         return [s.score.as_dict() for s in self.scores]
 
 
-def _header(path: Path) -> tuple[str, str, dict]:
-    """(suite, created, manifest) from the log header, or LogError saying why it is skipped."""
-    try:
-        log = read_eval_log(str(path), header_only=True)
-    except Exception as ex:  # noqa: BLE001 - any unreadable file is skipped, never fatal
-        raise LogError(f"not a readable Inspect log ({type(ex).__name__})") from None
-    suite = SUITE_OF_TASK.get(log.eval.task)
-    if suite is None:
-        raise LogError(f"foreign log (task '{log.eval.task}', not {' or '.join(SUITE_OF_TASK)})")
-    if log.status != "success":
-        raise LogError(f"status '{log.status}': unfinished (run the same submit command again to resume)")
-    metadata = log.eval.metadata or {}
-    if SUBMISSION_KEY not in metadata:
-        raise LogError("ad-hoc run without a submission manifest (use `humor-bench submit` to make a row)")
-    manifest = parse_manifest(metadata[SUBMISSION_KEY])
-    return suite, str(log.eval.created), manifest
-
-
 def read_run(path: str | Path) -> SuiteRun:
     """A full log -> SuiteRun (LogError when it is not a usable submission log)."""
     path = Path(path)
-    suite, created, manifest = _header(path)
+    suite, created, manifest = submission_header(path)
     try:
-        log = read_eval_log(str(path))
+        log = read_log(path)
         metrics = {k: _float(v.value) for k, v in log.results.scores[0].metrics.items()} if log.results and log.results.scores else {}
         run = SuiteRun(path, created, suite, manifest, metrics, n_dataset=int(log.eval.dataset.samples or 0))
         for sample in log.samples or []:
@@ -130,7 +80,7 @@ def read_run(path: str | Path) -> SuiteRun:
                 continue  # an errored or unscored sample
             bad = _bad_value(score.value)
             if bad:
-                raise LogError(f"sample {sample.id}: score {bad}; was it written by another scorer version?")
+                raise LogError(f"{path}: sample {sample.id}: score {bad}; was it written by another scorer version?")
             run.scores.append(SampleScore(score=score, sample_id=sample.id))
             refs = tuple(str(t) for t in sample.target) if isinstance(sample.target, list) else (str(sample.target),)
             raw = (score.metadata or {}).get("raw_output") or ""
@@ -147,7 +97,7 @@ def read_run(path: str | Path) -> SuiteRun:
     except LogError:
         raise
     except Exception as ex:  # noqa: BLE001 - a malformed log body is skipped like a corrupt file
-        raise LogError(f"malformed log body ({type(ex).__name__}: {str(ex)[:80]})") from None
+        raise LogError(f"{path}: malformed log body ({type(ex).__name__}: {str(ex)[:80]})") from None
     return run
 
 
@@ -179,17 +129,17 @@ def collect_runs(log_dir: str | Path | None = None, paths: Sequence[str | Path] 
     if paths:
         files = [Path(p) for p in paths]
     else:
-        root = Path(log_dir or "results/logs")
+        root = Path(log_dir or LOG_DIR)
         files = sorted([*root.rglob("*.eval"), *root.rglob("*.json")], key=str)
         files = [f for f in files if f.name not in ("logs.json", "eval-set.json") and not f.name.startswith(".")]
     skipped, candidates, ad_hoc = [], {}, 0
     for path in files:
         try:
-            suite, created, manifest = _header(path)
+            suite, created, manifest = submission_header(path)
         except (LogError, ManifestError) as ex:
             ad_hoc += "ad-hoc" in str(ex) and not paths
             if "ad-hoc" not in str(ex) or paths:
-                skipped.append(f"skipped {path}: {ex}")
+                skipped.append(_skip_message(path, ex))
             continue
         candidates.setdefault((manifest["name"], manifest["judge"], suite), []).append((created, str(path)))
     if ad_hoc:
@@ -201,8 +151,13 @@ def collect_runs(log_dir: str | Path | None = None, paths: Sequence[str | Path] 
                 runs.append(read_run(path))
                 break
             except (LogError, ManifestError) as ex:
-                skipped.append(f"skipped {path}: {ex}")
+                skipped.append(_skip_message(path, ex))
     return runs, skipped
+
+
+def _skip_message(path: str | Path, error: Exception) -> str:
+    """LogError names its file already; a manifest error does not."""
+    return f"skipped {error}" if isinstance(error, LogError) else f"skipped {path}: {error}"
 
 
 # --- rows ----------------------------------------------------------------------------------------------
@@ -358,7 +313,7 @@ class Board:
 
 
 def rebuild(
-    log_dir: str | Path = "results/logs",
+    log_dir: str | Path = LOG_DIR,
     out_dir: str | Path | None = "results",
     paths: Sequence[str | Path] = (),
     include_flagged: bool = False,
@@ -370,10 +325,10 @@ def rebuild(
     """
     log_dir = Path(log_dir)
     if not paths and not log_dir.is_dir():
-        raise FileNotFoundError(f"log folder '{log_dir}' not found; run `humor-bench submit` first or pass --log-dir")
+        raise MissingInputError(f"log folder '{log_dir}' not found; run `humor-bench submit` first or pass --log-dir")
     for p in paths:
         if not Path(p).is_file():
-            raise FileNotFoundError(f"log '{p}' not found; pass an existing .eval file or drop --log to scan --log-dir")
+            raise MissingInputError(f"log '{p}' not found; pass an existing .eval file or drop --log to scan --log-dir")
     with locked(log_dir if log_dir.is_dir() else Path(paths[0]).parent):
         runs, skipped = collect_runs(log_dir, paths)
         rows = build_rows(runs, include_flagged)

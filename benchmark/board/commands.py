@@ -1,40 +1,16 @@
 """`humor-bench submit | leaderboard | report`: thin click commands over submit.py, leaderboard.py, report.py.
 
-Register them in the `humor-bench` group with `main.add_command(submit)` etc. Each command also turns
-our validation errors into one line naming the fix (exit code 2) on its own, so it behaves the same
-inside the group and when invoked directly.
+`benchmark/cli.py` registers them in the `humor-bench` group, which turns our errors into one line (exit 2).
 """
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import click
 
-RESULTS_DIR = Path("results")
-LOG_DIR = RESULTS_DIR / "logs"
-
-
-def one_line_errors(command):
-    """Our errors -> `humor-bench: error: <message>` on stderr, exit 2 (no traceback)."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from benchmark.models.checkpoint import CheckpointError
-        from benchmark.suites import SuiteError
-
-        try:
-            return command(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except (SuiteError, CheckpointError, FileNotFoundError, ValueError, RuntimeError) as ex:
-            message = " ".join(str(ex).split())
-            click.echo(f"humor-bench: error: {message}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from benchmark.board.files import LOG_DIR, RESULTS_DIR
+from benchmark.errors import HumorBenchError
 
 
 def _params(pairs: tuple[str, ...]) -> dict:
@@ -45,7 +21,7 @@ def _params(pairs: tuple[str, ...]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"task parameter '{pair}' is not KEY=VALUE; write e.g. -T temperature=0.7")
+            raise HumorBenchError(f"task parameter '{pair}' is not KEY=VALUE; write e.g. -T temperature=0.7")
         params[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else ""
     return params
 
@@ -64,11 +40,10 @@ def _params(pairs: tuple[str, ...]) -> dict:
 @click.option("--out-dir", type=click.Path(path_type=Path), default=RESULTS_DIR, show_default=True,
               help="where leaderboard.md and .csv are rewritten")
 @click.option("--display", default="plain", show_default=True, help="Inspect display: plain, rich, full, none")
-@one_line_errors
 def submit(checkpoint, name, baseline, graders, suites, limit, task_params, allow_pickle, replace, log_dir, out_dir, display):
     """Validate CHECKPOINT (a HF folder), run both suites through Inspect and print its leaderboard row."""
-    from benchmark.leaderboard import markdown_tables
-    from benchmark.submit import BASELINES, SubmissionError, resolve_student, run_submission
+    from benchmark.board.leaderboard import markdown_tables
+    from benchmark.board.submit import BASELINES, SubmissionError, resolve_student, run_submission
 
     if baseline is None and checkpoint is None:
         raise SubmissionError("nothing to submit; pass a CHECKPOINT folder or --baseline embedded|teacher")
@@ -99,13 +74,12 @@ def submit(checkpoint, name, baseline, graders, suites, limit, task_params, allo
               help="where leaderboard.md and .csv are written")
 @click.option("--no-write", is_flag=True, help="print only; leave the files alone")
 @click.option("--include-flagged", is_flag=True, help="rank rows flagged for injection or copying too")
-@one_line_errors
 def leaderboard(fmt, log_dir, logs, out_dir, no_write, include_flagged):
     """Rebuild the leaderboard from the Inspect logs (never edited by hand) and print it."""
-    from benchmark.leaderboard import FORMATS, rebuild, render
+    from benchmark.board.leaderboard import FORMATS, rebuild, render
 
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)} (e.g. --format csv)")
+        raise HumorBenchError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)} (e.g. --format csv)")
     # --log builds from a hand-picked subset: print it, never overwrite the committed board with it
     board = rebuild(log_dir, None if (no_write or logs) else out_dir, paths=logs, include_flagged=include_flagged)
     for message in board.skipped:
@@ -117,10 +91,9 @@ def leaderboard(fmt, log_dir, logs, out_dir, no_write, include_flagged):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=RESULTS_DIR / "report", show_default=True)
 @click.option("--log-dir", type=click.Path(path_type=Path), default=LOG_DIR, show_default=True)
 @click.option("--include-flagged", is_flag=True, help="rank rows flagged for injection or copying too")
-@one_line_errors
 def report(out_dir, log_dir, include_flagged):
     """One self-contained HTML page plus PNGs from the logs."""
-    from benchmark.report import report as build
+    from benchmark.board.report import report as build
 
     path = build(log_dir, out_dir, include_flagged)
     click.echo(f"report: {path} (PNGs beside it)")
@@ -133,12 +106,11 @@ def report(out_dir, log_dir, include_flagged):
 @click.option("--log-dir", type=click.Path(path_type=Path), default=LOG_DIR, show_default=True)
 @click.option("--out-dir", type=click.Path(path_type=Path), default=RESULTS_DIR, show_default=True,
               help="where leaderboard.md and .csv are rewritten")
-@one_line_errors
 def rescore(names, grader, from_judge, log_dir, out_dir):
     """Judge the logged outputs of rows NAMES again with another judge (no student run), then rebuild the board."""
     from benchmark.humor_wtr import EMBEDDED_JUDGE
-    from benchmark.leaderboard import rebuild
-    from benchmark.rescore import describe, rescore as run
+    from benchmark.board.leaderboard import rebuild
+    from benchmark.board.rescore import describe, rescore as run
 
     for name in names:
         for entry in describe(run(name, grader or EMBEDDED_JUDGE, from_judge, log_dir)):

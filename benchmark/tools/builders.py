@@ -43,6 +43,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmark.errors import HumorBenchError, MissingInputError, StepFailedError
+
 SourceName = Literal["empathetic_dialogues", "samsum"]
 
 HUB_IDS: dict[str, str] = {
@@ -123,7 +125,7 @@ def _seeded_sample(items: list[dict], n: int | None, seed: int) -> list[dict]:
     if n is None or n >= len(items):
         return list(items)
     if n < 0:
-        raise ValueError(f"n must be >= 0 or None, got {n}")
+        raise HumorBenchError(f"n must be >= 0 or None, got {n}")
     chosen = sorted(random.Random(seed).sample(range(len(items)), n))
     return [items[index] for index in chosen]
 
@@ -165,7 +167,7 @@ def samsum_inputs(records: Iterable[Mapping[str, Any]], n: int | None = None, se
 
 def _hub_id(name: str) -> str:
     if name not in HUB_IDS:
-        raise ValueError(f"unknown source {name!r}; expected one of {sorted(HUB_IDS)}")
+        raise HumorBenchError(f"unknown source {name!r}; expected one of {sorted(HUB_IDS)}")
     return HUB_IDS[name]
 
 
@@ -177,7 +179,7 @@ def load_source(name: SourceName, split: str) -> list[dict]:
 
         return datasets.load_dataset(hub_id, split=split).to_list()
     except Exception as error:
-        raise RuntimeError(
+        raise StepFailedError(
             f"Could not load dataset {name!r} ({hub_id}, split={split!r}): the Hugging Face hub was "
             f"unreachable or refused the request ({type(error).__name__}: {error}). To fix: run online, "
             f"set HF_ENDPOINT to a reachable hub mirror, or download the raw release and pass the local "
@@ -190,7 +192,7 @@ def _require_columns(name: str, path: Path, columns: Iterable[str], expected: tu
     present = set(columns)
     missing = [column for column in expected if column not in present]
     if missing:
-        raise ValueError(f"{path} is not a raw {name} file: missing columns {missing}")
+        raise HumorBenchError(f"{path} is not a raw {name} file: missing columns {missing}")
 
 
 def load_local(name: SourceName, path: str | os.PathLike, cache_dir: str | None = None) -> list[dict]:
@@ -204,7 +206,7 @@ def load_local(name: SourceName, path: str | os.PathLike, cache_dir: str | None 
     _hub_id(name)
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no local {name} file at {path}")
+        raise MissingInputError(f"no local {name} file at {path}")
     if name == "empathetic_dialogues":
         with path.open(encoding="utf-8", newline="") as handle:
             _require_columns(name, path, next(csv.reader(handle), []), ED_COLUMNS)

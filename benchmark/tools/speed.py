@@ -31,9 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmark.board.files import REPO_ROOT
+from benchmark.errors import StepFailedError
 from benchmark.suites import load_suite
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED = "local/smollm2-135m"
 SECOND_CHECKPOINT = ["-T", "temperature=0.7", "-T", "seed=1"]  # new outputs from the same weights
 
@@ -170,7 +171,7 @@ def cached_repeat(limit: int | None, work: Path, task: str = "benchmark/humor_wt
         done = subprocess.run([*command, *extra, "--log-dir", str(log_dir)], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
-            raise RuntimeError(f"speed: `{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+            raise StepFailedError(f"speed: `{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()[-300:]}")
         runs[name] = {"seconds": round(seconds, 2), **_log_calls(log_dir)}
     cold, second, warm = runs["cold"], runs["second_checkpoint"], runs["warm"]
     return {
@@ -205,7 +206,8 @@ def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 6) -> flo
 def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, limit: int | None = 64) -> dict[str, Any]:
     """(f) The default judge on the first `limit` logged (student, reference) pairs: cold, then a second
     checkpoint with only the references' scores cached; achieved FLOP/s vs the measured matmul peak."""
-    from inspect_ai.log import read_eval_log
+    from benchmark.board.logs import read_log
+
     from inspect_ai.model import get_model
 
     from benchmark.humor_wtr import EMBEDDED_JUDGE
@@ -218,7 +220,7 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, l
     settings = JudgeSettings()
 
     def pairs(path: str) -> list[tuple[str, str, str, str]]:
-        log = read_eval_log(path)
+        log = read_log(path)
         return [(str(s.id), s.input if isinstance(s.input, str) else s.input[-1].text,
                  s.scores["pairwise_humor_judge"].answer or "", s.scores["pairwise_humor_judge"].metadata["comparisons"][0]["reference"])
                 for s in (log.samples or [])[:limit]]
@@ -266,12 +268,12 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, l
 
 def _log_calls(log_dir: Path) -> dict[str, Any]:
     """From the run's .eval log: status, WTR, student calls not read from cache, judge requests paid."""
-    from inspect_ai.log import read_eval_log
+    from benchmark.board.logs import read_log
 
     [path] = sorted(log_dir.glob("*.eval"))
-    log = read_eval_log(str(path))
+    log = read_log(path)
     if log.status != "success":
-        raise RuntimeError(f"speed: the run in {log_dir} ended with status '{log.status}'")
+        raise StepFailedError(f"speed: the run in {log_dir} ended with status '{log.status}'")
     metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()}
     events = [e for s in log.samples or [] for e in s.events if e.event == "model"]
     return {
@@ -300,7 +302,7 @@ def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: in
     model's engine for (a), (c) and (d) (default: the provider's default)."""
     import torch
 
-    from benchmark.submit import git_revision
+    from benchmark.board.manifest import git_revision
 
     items = load_suite("id", "test")
     report: dict[str, Any] = {

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import matplotlib
 
+from benchmark.board.files import LOG_DIR, RESULTS_DIR
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmark.leaderboard import Board, SuiteRun, _pooled_judge_metrics, atomic_write_text, display_cells, rebuild  # noqa: E402
+from benchmark.board.leaderboard import Board, SuiteRun, _pooled_judge_metrics, atomic_write_text, display_cells, rebuild  # noqa: E402
 from scorers import stats  # noqa: E402
 
 SUITE_COLORS = {"id": "#3b6ea5", "ood": "#d9822b"}
@@ -263,7 +265,7 @@ def render_html(board: Board, images: dict[str, bytes], log_dir: str) -> str:
     )
 
 
-def build_report(board: Board, out_dir: str | Path = "results/report", log_dir: str = "results/logs") -> Path:
+def build_report(board: Board, out_dir: str | Path = RESULTS_DIR / "report", log_dir: str | Path = LOG_DIR) -> Path:
     """Write the PNGs and index.html into out_dir; returns the HTML path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -273,7 +275,7 @@ def build_report(board: Board, out_dir: str | Path = "results/report", log_dir: 
     return atomic_write_text(out / "index.html", render_html(board, images, log_dir))
 
 
-def report(log_dir: str | Path = "results/logs", out_dir: str | Path = "results/report", include_flagged: bool = False) -> Path:
+def report(log_dir: str | Path = LOG_DIR, out_dir: str | Path = RESULTS_DIR / "report", include_flagged: bool = False) -> Path:
     """Rebuild from the logs (without touching leaderboard files) and write the report."""
     board = rebuild(log_dir, None, include_flagged=include_flagged)
     return build_report(board, out_dir, str(log_dir))

@@ -19,14 +19,15 @@ from typing import Any
 
 from inspect_ai.model import get_model
 
-from benchmark.judge_report import load_labeled_pairs
+from benchmark.board.files import REPO_ROOT, RESULTS_DIR
 from benchmark.suites import DATA_DIR, load_suite
+from benchmark.tools.judge_report import load_labeled_pairs
 from scorers.gate_fit import GateRow, fit_meaning_gate, gated_agreement
 from scorers.judge import MeaningGate, features_api
-from scorers.probe import RewardProbe, load_probe, probe_file, probe_request
-from scorers.probe_fit import ProbePair, agreement, fit_probe
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import resolve_method
+from scorers.probe import RewardProbe, load_probe, probe_file, probe_request
+from scorers.probe_fit import ProbePair, agreement, fit_probe
 
 DEV_PAIR_FILES = {
     "students": DATA_DIR / "judge_students_dev.jsonl",
@@ -101,7 +102,7 @@ def format_fit(report: dict[str, Any]) -> str:
 
 
 def default_out(grader: str) -> Path:
-    return Path("results") / "judge_fit" / ("".join(ch if ch.isalnum() else "_" for ch in grader).strip("_") + ".json")
+    return RESULTS_DIR / "judge_fit" / ("".join(ch if ch.isalnum() else "_" for ch in grader).strip("_") + ".json")
 
 
 PROBE_FIT_GROUPS = ("students", "plain", "funny")  # labeled dev files; the off-meaning controls are reported, not fitted
@@ -154,7 +155,7 @@ def fit_reward_probe(grader: str) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(probe.to_json()) + "\n")
     load_probe.cache_clear()
-    relative = path.relative_to(Path(__file__).resolve().parents[1])  # stored results hold no machine paths
+    relative = path.relative_to(REPO_ROOT)  # stored results hold no machine paths
     return {"judge": grader, "method": "probe", "layers": list(layers), **fit, "probe_file": str(relative),
             "seconds": round(time.monotonic() - start, 1)}
 

@@ -1,6 +1,6 @@
 """Submitting a student: check the checkpoint, run both suites through Inspect, flag degenerate outputs.
 
-The flags come from `benchmark.output_checks.validate_outputs` (pure, re-run on every leaderboard rebuild).
+The flags come from `benchmark.board.output_checks.validate_outputs` (pure, re-run on every leaderboard rebuild).
 
 Resumability: each (name, judge, settings) gets its own `eval_set` log folder under results/logs/<name>/.
 Running the same command again after an interruption reuses finished samples from the logs, and the
@@ -10,12 +10,9 @@ judge's verdicts are in the content-addressed verdict cache (`judge_cache`), so 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import inspect
 import json
 import re
-import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,23 +23,21 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import Model, ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from benchmark.board.files import LOG_DIR
+from benchmark.board.leaderboard import rebuild
+from benchmark.board.logs import read_manifests
+from benchmark.board.manifest import NAME_RE, SUBMISSION_KEY, build_manifest
+from benchmark.errors import HumorBenchError
 from benchmark.humor_wtr import EMBEDDED_JUDGE, EMBEDDED_STUDENT, humor_wtr
 from benchmark.models.checkpoint import CheckpointError, GenerationSettings, load_checkpoint, validate_checkpoint_dir
-from benchmark.suites import suite_path
-from scorers.judge_cache import judge_prompts_hash
+from benchmark.models.device import default_device
 from scorers.scorer import judge_preflight, select_references
 from solvers.paraphrase import student_messages
 
-SUBMISSION_KEY = "humor_bench_submission"  # eval metadata key holding the manifest
-MANIFEST_SCHEMA = 1
-KINDS = ("submission", "baseline-embedded", "baseline-teacher", "scripted")
 BASELINES = {"embedded": ("baseline-embedded", "embedded-base"), "teacher": ("baseline-teacher", "teacher-parity")}
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-DECODING_KEYS = ("prompt_style", "temperature", "top_p", "max_tokens", "num_beams", "seed")
 PARITY_SEED_OFFSET = 1  # the teacher's "student" reference: hash choice with reference_seed + 1
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
-class SubmissionError(ValueError):
+class SubmissionError(HumorBenchError):
     """A submission that cannot run as asked; the message names the fix."""
 
 
@@ -68,7 +63,7 @@ def check_checkpoint(path: str | Path, allow_pickle: bool = False) -> Path:
             "save it into the same folder with tokenizer.save_pretrained(folder)"
         ) from None
     try:
-        ckpt = load_checkpoint(folder, device=_device(), allow_pickle=allow_pickle)
+        ckpt = load_checkpoint(folder, device=default_device(), allow_pickle=allow_pickle)
         ckpt.generate([ckpt.render_chat(student_messages("I missed the bus this morning."))], GenerationSettings(max_new_tokens=4))
     except CheckpointError:
         raise
@@ -116,12 +111,6 @@ def _embedded_student(kind: str) -> Student:
     return Student(EMBEDDED_STUDENT, kind, str(folder), folder_sha256(folder))
 
 
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 # --- the teacher's parity baseline ---------------------------------------------------------------------
 @solver
 def teacher_as_student() -> Solver:
@@ -164,71 +153,11 @@ def teacher_parity_task(suite: str, **params: Any) -> Task:
 
 
 # --- manifest and running ------------------------------------------------------------------------------
-def data_sha256(suite: str, split: str = "test") -> str:
-    return hashlib.sha256(suite_path(suite, split).read_bytes()).hexdigest()
-
-
-def git_revision() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
-        # results/ is data (logs, boards) that every submission changes: only code makes a revision dirty
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (head.stdout.strip() or "unknown") + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def harness_version() -> str:
-    try:
-        return importlib.metadata.version("humor-bench")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def build_manifest(name: str, student: Student, judge: str, suites: Sequence[str], params: dict, limit: int | None) -> dict:
-    """Everything a row needs to be reproduced, stored in each log's eval metadata."""
-    settings = humor_wtr(suite=suites[0], **params).metadata["settings"]
-    return {
-        "schema": MANIFEST_SCHEMA,
-        "name": name,
-        "kind": student.kind,
-        "student": student.model,
-        "checkpoint": student.checkpoint,
-        "checkpoint_sha256": student.checkpoint_sha256,
-        "decoding": {k: settings.get(k) for k in DECODING_KEYS},
-        "params": params,
-        "limit": limit,
-        "judge": judge,
-        "judge_prompt_sha256": judge_prompts_hash(),
-        "data_sha256": {suite: data_sha256(suite, settings["split"]) for suite in suites},
-        "harness_version": harness_version(),
-        "git_revision": git_revision(),
-        "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-
-
 def _run_folder(root: Path, manifest: dict) -> Path:
     keyed = {k: manifest[k] for k in ("student", "checkpoint_sha256", "params", "limit", "judge", "data_sha256")}
     key = hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:10]
     judge_slug = re.sub(r"[^A-Za-z0-9.-]+", "_", manifest["judge"]).strip("_")[:48]
     return root / manifest["name"] / f"{judge_slug}-{key}"
-
-
-def read_manifests(folder: Path) -> list[tuple[Path, dict]]:
-    """Manifests of the readable submission logs under a folder (any status), for name checks."""
-    from inspect_ai.log import read_eval_log
-
-    from benchmark.leaderboard import parse_manifest
-
-    found = []
-    for path in sorted(folder.rglob("*.eval")) if folder.is_dir() else []:
-        try:
-            metadata = read_eval_log(str(path), header_only=True).eval.metadata or {}
-            found.append((path, parse_manifest(metadata[SUBMISSION_KEY])))
-        except Exception:  # noqa: BLE001 - unreadable logs are the leaderboard's business, not the name check's
-            continue
-    return found
 
 
 def _check_name(root: Path, name: str, student: Student, replace: bool) -> None:
@@ -249,7 +178,7 @@ def run_submission(
     suites: Sequence[str] = ("id", "ood"),
     limit: int | None = None,
     params: dict | None = None,
-    log_root: str | Path = "results/logs",
+    log_root: str | Path = LOG_DIR,
     out_dir: str | Path | None = "results",
     replace: bool = False,
     allow_pickle: bool = False,
@@ -259,8 +188,6 @@ def run_submission(
 
     `student` may be an Inspect Model (tests); returns this name's leaderboard rows.
     """
-    from benchmark.leaderboard import rebuild
-
     if not NAME_RE.match(name or ""):
         raise SubmissionError(f"bad --name '{name}'; use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     model: Any = student

@@ -19,7 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_DB = Path("results/annotations/labels.sqlite3")
+from benchmark.board.files import RESULTS_DIR
+from benchmark.errors import HumorBenchError
+
+DEFAULT_DB = RESULTS_DIR / "annotations" / "labels.sqlite3"
 FUNNIER = ("a", "b", "tie", "skip")
 FAITHFUL = ("a", "b", "tie")
 SCHEMA = """
@@ -41,7 +44,7 @@ CREATE INDEX IF NOT EXISTS labels_current ON labels (annotator, key) WHERE retra
 """
 
 
-class AnnotateError(ValueError):
+class AnnotateError(HumorBenchError):
     """Input the labeling app cannot use; the message names the file and the fix."""
 
 

@@ -3,10 +3,10 @@
 Why: a pairwise LLM judge can be gamed without any humour at all. AlpacaEval 2 lists a constant
 prompt-injection "model" at LC 86.5 (shared/anchors.md §1.1), and a student that copies the input or
 the teacher's references says nothing about distillation. `validate_outputs` is run again on every
-leaderboard rebuild, so flags always match the logs; injection-like flags (benchmark/injection.py:
+leaderboard rebuild, so flags always match the logs; injection-like flags (benchmark/board/injection.py:
 injection, role-token, hidden-text, padding; one output flags the row) and copy flags keep a row out
 of the ranking by default, and every flag's label carries an example. `text_flags` is the per-output
-half, shared with the attack suite's measurement (benchmark/attack_report.py).
+half, shared with the attack suite's measurement (benchmark/tools/attack_report.py).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from benchmark.injection import injection_flags, readable, shown
+from benchmark.board.injection import injection_flags, readable, shown
 
 # --- the submission validator: thresholds are shares of a student's outputs over both suites ----------
 NEAR_COPY_RATIO = 0.9  # difflib ratio of normalised texts at or above which two texts are "the same"
 CONTAINED_SHARE, CONTAINED_LENGTH = 0.95, 1.3  # a reference's words inside a text not much longer: a copy
-INJECTION_KINDS = ("injection", "role-token", "hidden-text", "padding")  # benchmark/injection.py; one flags
+INJECTION_KINDS = ("injection", "role-token", "hidden-text", "padding")  # benchmark/board/injection.py; one flags
 FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference": 0.05, "refusal": 0.2,
               **{kind: 0.0 for kind in INJECTION_KINDS}}
 BLOCKING_FLAGS = frozenset({"copy-input", "copy-reference", *INJECTION_KINDS})
@@ -91,7 +91,7 @@ def text_flags(text: str, input_text: str, references: Sequence[str], raw: str =
 
     empty: no text; copy-input / copy-reference: (near-)identical to the input / to one of the item's
     references (or holding its words: `contains_copy`); refusal: REFUSAL_RE; injection, role-token,
-    hidden-text, padding: benchmark/injection.py on the judged text (and, for injection and role
+    hidden-text, padding: benchmark/board/injection.py on the judged text (and, for injection and role
     tokens, the raw reply before cleaning).
     """
     text = text.strip()

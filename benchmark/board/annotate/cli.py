@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benchmark.annotate.store import DEFAULT_DB, AnnotateError, LabelStore
+from benchmark.board.annotate.store import DEFAULT_DB, AnnotateError, LabelStore
 
 
 @click.command("annotate")
@@ -41,14 +41,14 @@ def annotate(logs, pairs_path, annotator, db, host, port, seed, n_items, no_brow
         return
     pairs = _load_pairs(logs, pairs_path)
     if n_items is not None:
-        from benchmark.annotate.pairs import draw_items
+        from benchmark.board.annotate.pairs import draw_items
 
         pairs = draw_items(pairs, n_items, seed)
     if import_labels:
         _import(store, pairs, pairs_path, annotator)
         return
     new = store.add_pairs(pairs)
-    from benchmark.annotate.server import Server, create_app
+    from benchmark.board.annotate.server import Server, create_app
 
     server = Server(create_app(store, [p.key for p in pairs], seed), host, port)
     url = server.url + (f"?annotator={annotator}" if annotator else "?annotator=<your name>")
@@ -64,7 +64,7 @@ def annotate(logs, pairs_path, annotator, db, host, port, seed, n_items, no_brow
 
 
 def _load_pairs(logs, pairs_path):
-    from benchmark.annotate.pairs import pairs_from_file, pairs_from_log
+    from benchmark.board.annotate.pairs import pairs_from_file, pairs_from_log
 
     if not logs and not pairs_path:
         raise AnnotateError("nothing to label: pass .eval logs of benchmark/humor_wtr.py and/or --pairs FILE "
@@ -74,7 +74,7 @@ def _load_pairs(logs, pairs_path):
 
 
 def _import(store: LabelStore, pairs, pairs_path, annotator) -> None:
-    from benchmark.annotate.pairs import file_labels
+    from benchmark.board.annotate.pairs import file_labels
 
     if not pairs_path or not annotator:
         raise AnnotateError("--import needs --pairs FILE (with funnier labels) and --annotator NAME")
@@ -87,9 +87,9 @@ def _import(store: LabelStore, pairs, pairs_path, annotator) -> None:
 
 
 def _report(store: LabelStore, export_path: Path | None, summary_path: Path | None) -> None:
-    from benchmark.annotate.summary import annotator_agreement, export_rows, format_summary, human_wtr
-    from benchmark.diagnostics import write_json
-    from benchmark.files import atomic_write_text
+    from benchmark.board.annotate.summary import annotator_agreement, export_rows, format_summary, human_wtr
+    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import atomic_write_text
 
     pairs, labels = store.pairs(), store.current()
     if export_path:

@@ -6,11 +6,11 @@ import hashlib
 import random
 from pathlib import Path
 
-from benchmark.annotate.store import AnnotateError, Pair
-from benchmark.files import repo_relative
-from benchmark.judge_report import load_labeled_pairs
-from benchmark.run_logs import SCORER, SUITE_OF_TASK, read_log
-from benchmark.submit import SUBMISSION_KEY
+from benchmark.board.annotate.store import AnnotateError, Pair
+from benchmark.board.files import repo_relative
+from benchmark.board.logs import SCORER, SUITE_OF_TASK, read_log
+from benchmark.board.manifest import SUBMISSION_KEY
+from benchmark.tools.judge_report import load_labeled_pairs
 
 CARRIED_FIELDS = ("case", "note", "student", "split")  # pairs-file fields that travel to the export
 

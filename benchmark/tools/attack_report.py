@@ -30,8 +30,9 @@ from typing import Any, get_args
 import click
 from inspect_ai.model import Model, get_model
 
-from benchmark.files import jsonl_objects, repo_relative
-from benchmark.output_checks import text_flags, validate_outputs
+from benchmark.board.files import LOG_DIR, RESULTS_DIR, jsonl_objects, repo_relative
+from benchmark.board.output_checks import text_flags, validate_outputs
+from benchmark.errors import HumorBenchError
 from benchmark.suites import DATA_DIR, SuiteItem, load_suite
 from scorers import stats
 from scorers.judge import LIKELIHOOD_METHODS
@@ -53,7 +54,7 @@ LIKELIHOOD_NOTE = (
 )
 
 
-class AttackFileError(ValueError):
+class AttackFileError(HumorBenchError):
     """An attack file that cannot be used; the message names the file, the line and the fix."""
 
 
@@ -145,12 +146,13 @@ def caught(attacks: Sequence[Attack], items: dict[str, SuiteItem]) -> list[dict[
     return [text_flags(a.attack, items[a.item_id].input, items[a.item_id].references) for a in attacks]
 
 
-def false_flags(log_dir: str | Path = "results/logs") -> dict[str, dict[str, Any]]:
+def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
     """The validator on honest text, which it must never flag: every reference of the shipped suites
     (each read with its item's other references) and every student output in the logs under `log_dir`
     (read by the leaderboard's reader; a baseline-teacher row's outputs are references, so copy checks
     do not apply to them, as on the board)."""
-    from benchmark.leaderboard import LogError, read_run
+    from benchmark.board.leaderboard import read_run
+    from benchmark.board.logs import LogError
     from benchmark.suites import SUITES
 
     refs = {"checked": 0, "flagged": []}
@@ -283,16 +285,16 @@ def format_table(report: dict[str, Any]) -> str:
 def attack_report_command(grader: str | None, method: str, mcp_mode: str, attack_paths: tuple[Path, ...], out: Path | None,
                           limit: int | None, validator_only: bool) -> None:
     """Attack success rate per family against a judge, both orders, and the validator's catch rate."""
-    from benchmark.diagnostics import write_json
+    from benchmark.tools.diagnostics import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
     from scorers.judge_cache import open_store
 
     grader = None if validator_only else (grader or EMBEDDED_JUDGE)
     store = None if validator_only else open_store(default_verdict_cache())
     report = attack_report(grader, method, attack_paths or ATTACK_FILES, limit, store, mcp_mode,
-                           log_dir=Path("results") / "logs" if validator_only else None)
+                           log_dir=LOG_DIR if validator_only else None)
     name = f"{grader}_{report['method']}" if grader else "validator"
     slug = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in name)
-    path = write_json(report, out or Path("results") / "attack_reports" / f"{slug}.json")
+    path = write_json(report, out or RESULTS_DIR / "attack_reports" / f"{slug}.json")
     click.echo(format_table(report) + f"\n-> {path}")
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from inspect_ai import score_async
-from inspect_ai.log import read_eval_log, write_eval_log
+from inspect_ai.log import write_eval_log
 
+from benchmark.board.files import LOG_DIR
+from benchmark.board.logs import LogError, read_log, submission_header
+from benchmark.board.manifest import SUBMISSION_KEY
+from benchmark.board.submit import SubmissionError, _run_folder, teacher_parity_task
 from benchmark.humor_wtr import humor_wtr
-from benchmark.leaderboard import parse_manifest
-from benchmark.run_logs import SUITE_OF_TASK
-from benchmark.submit import SUBMISSION_KEY, SubmissionError, _run_folder, teacher_parity_task
 from scorers.judge_cache import judge_prompts_hash
 
 # The student is not run again (its outputs are read from the log); Inspect still needs a model bound.
@@ -31,16 +32,14 @@ def source_logs(root: Path, name: str, from_judge: str | None) -> dict[str, tupl
     """Per suite, the latest successful submission log of `name` (judged by `from_judge`, if given)."""
     found: dict[str, tuple[str, Path, dict]] = {}
     for path in sorted((root / name).rglob("*.eval")):
-        log = read_eval_log(str(path), header_only=True)
-        metadata = log.eval.metadata or {}
-        suite = SUITE_OF_TASK.get(log.eval.task)
-        if log.status != "success" or suite is None or SUBMISSION_KEY not in metadata:
-            continue
-        manifest = parse_manifest(metadata[SUBMISSION_KEY])
+        try:
+            suite, created, manifest = submission_header(path)
+        except LogError:
+            continue  # foreign, unfinished or ad-hoc: not a source
         if manifest.get("rescored_from") or (from_judge and manifest["judge"] != from_judge):
             continue
-        if suite not in found or str(log.eval.created) > found[suite][0]:
-            found[suite] = (str(log.eval.created), path, manifest)
+        if suite not in found or created > found[suite][0]:
+            found[suite] = (created, path, manifest)
     if not found:
         raise SubmissionError(f"no successful submission log of '{name}' under {root / name}"
                               + (f" judged by {from_judge}" if from_judge else "") + "; see `humor-bench leaderboard`")
@@ -49,7 +48,7 @@ def source_logs(root: Path, name: str, from_judge: str | None) -> dict[str, tupl
 
 async def rescore_log(path: Path, task: Any, grader: str):
     """The log at `path` judged again by `grader` with `task`'s scorer (Inspect score_async); not written."""
-    log = read_eval_log(str(path))
+    log = read_log(path)
     scored = await score_async(log, task.scorer, model=NO_STUDENT, model_roles={"grader": grader}, action="overwrite", display="none")
     if scored.eval.model_roles and "grader" in scored.eval.model_roles:
         scored.eval.model_roles["grader"].model = grader
@@ -68,7 +67,7 @@ async def _rescore(path: Path, manifest: dict, suite: str, grader: str, root: Pa
     return target
 
 
-def rescore(name: str, grader: str, from_judge: str | None = None, root: str | Path = "results/logs") -> list[Path]:
+def rescore(name: str, grader: str, from_judge: str | None = None, root: str | Path = LOG_DIR) -> list[Path]:
     """Rescore each suite's log of the row `name` with `grader`; returns the new logs' paths."""
     root = Path(root)
     written = []
@@ -80,7 +79,7 @@ def rescore(name: str, grader: str, from_judge: str | None = None, root: str | P
 def describe(paths: list[Path]) -> list[dict[str, Any]]:
     out = []
     for path in paths:
-        log = read_eval_log(str(path), header_only=True)
+        log = read_log(path, header_only=True)
         metrics = {k: v.value for k, v in log.results.scores[0].metrics.items()} if log.results else {}
         out.append({"log": str(path), "task": log.eval.task, "wtr": metrics.get("wtr")})
     return out

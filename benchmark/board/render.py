@@ -1,4 +1,4 @@
-"""Rendering leaderboard rows as Markdown, CSV or JSON (rows come from benchmark/leaderboard.py)."""
+"""Rendering leaderboard rows as Markdown, CSV or JSON (rows come from benchmark/board/leaderboard.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import io
 import json
 import math
 from typing import Any
+
+from benchmark.errors import HumorBenchError
 
 FORMATS = ("md", "csv", "json")
 
@@ -113,7 +115,7 @@ def to_json(rows: list[dict]) -> str:
 
 def render(rows: list[dict], fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+        raise HumorBenchError(f"unknown format '{fmt}'; choose one of: {', '.join(FORMATS)}")
     return {"md": lambda: to_markdown(rows), "csv": lambda: to_csv(rows), "json": lambda: to_json(rows)}[fmt]()
 
 

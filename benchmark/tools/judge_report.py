@@ -19,7 +19,8 @@ from typing import Any
 
 from inspect_ai.model import get_model
 
-from benchmark.files import jsonl_objects
+from benchmark.board.files import jsonl_objects
+from benchmark.errors import HumorBenchError
 from benchmark.suites import DATA_DIR
 from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.judge_quality import LabeledPair, human_agreement, order_diagnostics
@@ -30,7 +31,7 @@ LABELS = {"funnier": ("a", "b", "tie"), "more_faithful": ("a", "b", "tie")}
 BREAKDOWN_FIELDS = ("case", "student", "split", "annotator")
 
 
-class PairsFileError(ValueError):
+class PairsFileError(HumorBenchError):
     """A labeled-pairs file that cannot be read; the message names the file, the line and the fix."""
 
 

@@ -1,0 +1,1 @@
+"""One-off commands over the same parts: speed, judge report and fit, diagnostics, builders, attacks."""
