@@ -14,7 +14,7 @@ import click
 from benchmark.board.files import RESULTS_DIR
 from benchmark.errors import HumorBenchError
 
-METHODS = ["auto", "mcp", "cloze", "cloze_meaning", "probe"]  # scorers.pairwise.Arbiter (a test keeps them equal)
+METHODS = ["auto", "mcp", "cloze", "cloze_meaning", "probe"]  # scorers.pairwise.JudgeMethod (a test keeps them equal)
 
 
 def one_line_message(error: BaseException) -> str:
@@ -72,7 +72,8 @@ def suites() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output (default results/cloze_signal_<suite>.json)")
 def cloze_signal(suite: str, split: str, judge: str | None, method: str, limit: int | None, out: Path | None) -> None:
     """Does the judge prefer each reference to a verbatim copy of the input?"""
-    from benchmark.tools.diagnostics import reference_vs_copy, write_json
+    from benchmark.board.files import write_json
+    from benchmark.tools.diagnostics import reference_vs_copy
     from benchmark.humor_wtr import EMBEDDED_JUDGE
     from benchmark.suites import load_suite
 
@@ -116,10 +117,10 @@ def build_inputs(source: str, out: Path, split: str, local_path: Path | None, n:
 @click.option("--limit", type=int, default=None, help="first N labeled pairs only")
 def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_path: Path | None, out: Path | None, limit: int | None) -> None:
     """Agreement of a judge with labeled pairs: Ag-H, Cohen's kappa, Ag-C, PB, LB, consistency, fairness."""
-    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
     from benchmark.tools.judge_report import VALIDATION_FILE, format_table, judge_report
-    from scorers.judge_cache import open_store
+    from scorers.verdict_cache import open_store
 
     grader = grader or EMBEDDED_JUDGE
     pairs_path = pairs_path or VALIDATION_FILE
@@ -136,10 +137,10 @@ def judge_report_command(grader: str | None, method: str, mcp_mode: str, pairs_p
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON (default results/judge_fit/<judge>[_probe].json)")
 def judge_fit_command(grader: str | None, method: str, out: Path | None) -> None:
     """Fit a judge's rule on the dev pairs (never the test suites): the reward probe, or the cloze_meaning gate."""
-    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
     from benchmark.tools.judge_fit import default_out, fit_reward_probe, format_fit, format_probe_fit, judge_fit
-    from scorers.judge_cache import open_store
+    from scorers.verdict_cache import open_store
 
     grader = grader or EMBEDDED_JUDGE
     if method == "probe":
@@ -173,7 +174,7 @@ def compare(log_a: Path, log_b: Path, seed: int) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_DIR / "speed.json", show_default=True)
 def speed(judge_items: int, student_items: int, suite_limit: int | None, engine: str | None, out: Path) -> None:
     """Measure a run's cost: logprob vs reason judge, batched vs single generation, warm cache, ID suite wall time."""
-    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import write_json
     from benchmark.tools.speed import format_report, speed_report
 
     report = speed_report(judge_items, student_items, suite_limit, engine)

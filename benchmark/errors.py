@@ -1,7 +1,6 @@
 """The project's one error type: every error of ours names the input and the fix.
 
-`benchmark/cli.py` turns any `HumorBenchError` into one line (`humor-bench: error: <message>`) and exit
-code 2; anything else is a bug and keeps its traceback. It is a ValueError, so pure functions that reject
+`benchmark/cli.py` turns any `HumorBenchError` into one line on stderr and exit code 2; anything else is a bug and keeps its traceback. It is a ValueError, so pure functions that reject
 an argument raise it too.
 """
 

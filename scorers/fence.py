@@ -29,7 +29,7 @@ FENCE_MARKER_RE = re.compile(r"<\s*/?\s*(?:%s)[^<>]{0,40}>" % "|".join(FENCE_TAG
 KEEP_CONTROLS = frozenset("\n\t")
 # blank letters that are not Cf/Cc (Hangul fillers, braille blank) and variation selectors
 INVISIBLE_EXTRA = frozenset("\u115f\u1160\u3164\uffa0\u2800" + "".join(map(chr, range(0xFE00, 0xFE10))))
-# Part of the MCP prompt hash (judge_cache.py): a change to the rules re-asks the judge. Bump the
+# Part of the MCP prompt hash (verdict_cache.py): a change to the rules re-asks the judge. Bump the
 # version when `as_data` changes in a way the patterns do not show.
 FENCE_SPEC = {"version": "1", "normal_form": "NFKC", "role_tokens": ROLE_TOKEN_RE.pattern, "markers": FENCE_MARKER_RE.pattern}
 

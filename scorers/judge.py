@@ -75,7 +75,7 @@ class LikelihoodScorer(Protocol):
 
 
 class JudgeCapabilityError(HumorBenchError):
-    """The bound judge cannot do what the chosen arbiter needs."""
+    """The bound judge cannot do what the chosen method needs."""
 
 
 @dataclass
@@ -88,7 +88,7 @@ class OrderVerdict:
     raw: str
     attempts: int = 1
     mode: str | None = None  # MCP answer format actually used: "reason" or "direct"
-    cached: bool = False  # served by the judge cache (judge_cache.py), no model call
+    cached: bool = False  # served by the verdict cache (verdict_cache.py), no model call
 
 
 def mcp_prompt(input_text: str, first: str, second: str, mode: str = "reason") -> str:
@@ -205,7 +205,7 @@ def _local_api(judge: Model, method: str, need: str) -> Any:
     if not callable(getattr(judge.api, method, None)):
         raise JudgeCapabilityError(
             f"the {need}, and '{judge}' cannot; bind a local model (--model-role "
-            "grader=local/qwen2.5-coder-0.5b or grader=hf-folder/PATH) or use the MCP judge (-T arbiter=mcp)"
+            "grader=local/qwen2.5-coder-0.5b or grader=hf-folder/PATH) or use the MCP judge (-T method=mcp)"
         )
     return judge.api
 

@@ -7,8 +7,10 @@ and a judge's report card are the same judgment, served by the same verdict cach
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from os import PathLike, fspath
+from typing import Any, Literal, get_args
 
 from inspect_ai.model import Model
 from inspect_ai.util import collect
@@ -17,49 +19,108 @@ from benchmark.errors import HumorBenchError
 
 from . import stats
 from .judge import LIKELIHOOD_METHODS, MeaningGate, OrderVerdict, cloze_preference, features_api, likelihood_api, meaning_gate_for
-from .judge_cache import CachedJudge
 from .probe import has_probe, load_probe
+from .verdict_cache import CachedJudge
 
-Arbiter = Literal["auto", "mcp", "cloze", "cloze_meaning", "probe"]
-Method = Literal["mcp", "cloze", "cloze_meaning", "probe"]
+JudgeMethod = Literal["auto", "mcp", "cloze", "cloze_meaning", "probe"]  # how the judge is asked; auto: per judge
+ResolvedMethod = Literal["mcp", "cloze", "cloze_meaning", "probe"]  # what `auto` becomes for one judge
 McpMode = Literal["auto", "reason", "direct"]
-DEFAULT_LOCAL_METHOD: Method = "cloze_meaning"
+ReferenceChoice = Literal["hash", "first", "all"]  # which teacher references (scorer.select_references)
+DEFAULT_LOCAL_METHOD: ResolvedMethod = "cloze_meaning"
 
 
 @dataclass(frozen=True)
 class JudgeSettings:
-    """How a judge is asked; flows unchanged from the task (or a command) down to `judge_pair`."""
+    """How the judge is asked and used; flows unchanged from the task (or a command) down to `judge_pair`.
 
-    arbiter: Arbiter = "auto"
+    `judge_pair` reads the first group (a pair in both orders); the scorer also reads the second (which
+    references, which judge roles, the tie check, the verdict cache). Checked once, when built.
+    """
+
+    method: JudgeMethod = "auto"
     mcp_mode: McpMode = "auto"
     max_retries: int = 2
     cloze_temperature: float = 1.0
     tie_margin: float = stats.SOFT_TIE_MARGIN
-    judge_cache: bool = True  # Inspect's cache for the judge's first-attempt MCP calls
+    inspect_cache: bool = True  # Inspect's cache of the judge's first-attempt MCP calls
     gate: MeaningGate | None = None  # cloze_meaning's constants; None = those fitted for the judge
+    # the scorer's
+    reference: ReferenceChoice = "hash"
+    reference_seed: int = 0
+    roles: tuple[str, ...] = ("grader",)  # the judges' model roles, first = primary ("grader,grader_2" is split)
+    tie_check: bool = True
+    verdict_cache: str | PathLike | None = None  # our verdict cache's file (verdict_cache.py); None = off
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", role_list(self.roles))
+        if isinstance(self.verdict_cache, PathLike):
+            object.__setattr__(self, "verdict_cache", fspath(self.verdict_cache))
+        for name, valid, fix in SETTING_CHECKS:
+            if not valid(getattr(self, name)):
+                raise HumorBenchError(f"judge setting '{name}' is {getattr(self, name)!r}; {fix}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (task metadata, the log's record of the scorer's arguments)."""
+        return {**asdict(self), "roles": list(self.roles)}
+
+    _repr_params_ = as_dict  # how Inspect records this scorer argument in the log
+
+
+def role_list(roles: str | Sequence[str]) -> tuple[str, ...]:
+    """'grader,grader_2' or ['grader', 'grader_2'] (-T splits on commas) -> role names."""
+    raw = roles.split(",") if isinstance(roles, str) else roles if isinstance(roles, Sequence) else ()
+    return tuple(str(r).strip() for r in raw if str(r).strip())
+
+
+def _one_of(kind: Any) -> tuple[Callable[[Any], bool], str]:
+    return (lambda value: value in get_args(kind)), f"choose one of: {', '.join(get_args(kind))}"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# (field, valid?, the fix named in the error): JudgeSettings checks itself against this table when built
+SETTING_CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("method", *_one_of(JudgeMethod)),
+    ("mcp_mode", *_one_of(McpMode)),
+    ("reference", *_one_of(ReferenceChoice)),
+    ("max_retries", _whole, "pass a whole number >= 0"),
+    ("reference_seed", _whole, "pass a whole number >= 0"),
+    ("cloze_temperature", lambda v: _number(v) and v > 0, "pass a positive number"),
+    ("tie_margin", lambda v: _number(v) and v >= 0, "pass a number >= 0"),
+    ("inspect_cache", lambda v: isinstance(v, bool), "pass true or false"),
+    ("tie_check", lambda v: isinstance(v, bool), "pass true or false"),
+    ("roles", lambda v: bool(v) and len(set(v)) == len(v), "name one or more distinct model roles, e.g. grader or grader,grader_2"),
+    ("verdict_cache", lambda v: v is None or isinstance(v, str), "pass the path of a verdict-cache file, or None for no cache"),
+)
 
 
 def can_score_likelihoods(judge: Model) -> bool:
     return callable(getattr(judge.api, "continuation_logprobs", None))
 
 
-def resolve_method(arbiter: Arbiter, judge: Model) -> Method:
+def resolve_method(method: JudgeMethod, judge: Model) -> ResolvedMethod:
     """auto: the reward probe when one was fitted for this judge, else cloze_meaning when the judge
     scores continuations (local weights), else the MCP prompt."""
-    if arbiter == "probe":
+    if method == "probe":
         features_api(judge)  # raises a clear error when the judge cannot
         load_probe(str(judge))  # ... or when no probe was fitted for it
         return "probe"
-    if arbiter in LIKELIHOOD_METHODS:
+    if method in LIKELIHOOD_METHODS:
         likelihood_api(judge)  # raises a clear error when the judge cannot
-        return arbiter  # type: ignore[return-value]
-    if arbiter == "mcp":
+        return method  # type: ignore[return-value]
+    if method == "mcp":
         return "mcp"
-    if arbiter == "auto":
+    if method == "auto":
         if has_probe(str(judge)) and callable(getattr(judge.api, "continuation_features", None)):
             return "probe"
         return DEFAULT_LOCAL_METHOD if can_score_likelihoods(judge) else "mcp"
-    raise HumorBenchError(f"unknown arbiter '{arbiter}'; choose one of: auto, mcp, cloze, cloze_meaning, probe")
+    raise HumorBenchError(f"unknown method '{method}'; choose one of: {', '.join(get_args(JudgeMethod))}")
 
 
 def _empty_side(first: str, second: str) -> tuple[OrderVerdict, OrderVerdict] | None:
@@ -75,7 +136,7 @@ def _empty_side(first: str, second: str) -> tuple[OrderVerdict, OrderVerdict] | 
 
 
 async def judge_pair(
-    judge: CachedJudge, method: Method, first: str, second: str, settings: JudgeSettings
+    judge: CachedJudge, method: ResolvedMethod, first: str, second: str, settings: JudgeSettings
 ) -> tuple[OrderVerdict, OrderVerdict]:
     """Both orders of one comparison: (first in slot 1, second in slot 1), each from slot 1's view.
 
@@ -103,7 +164,7 @@ async def judge_pair(
             fwd.raw += f" m1={m1:.3f} m2={m2:.3f}"
             bwd.raw += f" m1={m2:.3f} m2={m1:.3f}"
         return fwd, bwd
-    mode, retries, cache = settings.mcp_mode, settings.max_retries, settings.judge_cache
+    mode, retries, cache = settings.mcp_mode, settings.max_retries, settings.inspect_cache
     fwd, bwd = await collect(
         judge.mcp(first, second, "first_in_slot_1", mode, retries, cache),
         judge.mcp(second, first, "first_in_slot_2", mode, retries, cache),

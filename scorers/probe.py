@@ -72,7 +72,7 @@ def load_probe(judge_name: str) -> RewardProbe:
     if not path.is_file():
         raise ProbeMissingError(
             f"no reward probe was fitted for judge '{judge_name}' ({path} is missing); fit one on the dev "
-            f"pairs with `humor-bench judge-fit --method probe --grader {judge_name}`, or use -T arbiter=cloze_meaning"
+            f"pairs with `humor-bench judge-fit --method probe --grader {judge_name}`, or use -T method=cloze_meaning"
         )
     raw = json.loads(path.read_text())
     return RewardProbe(raw["judge"], tuple(raw["layers"]), tuple(raw["weights"]), raw.get("context", PROBE_CONTEXT), raw.get("fit", {}))

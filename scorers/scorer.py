@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from inspect_ai.model import Model, get_model, model_roles
@@ -14,13 +15,18 @@ from benchmark.errors import HumorBenchError
 
 from . import stats
 from .judge import OrderVerdict
-from .judge_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 from .judge_quality import self_preference_flag
 from .metrics import bias_controlled, judge_cost, judge_diagnostics, panel_report, wtr_report
-from .pairwise import Arbiter, JudgeSettings, can_score_likelihoods, comparison_record, judge_pair, resolve_method
+from .pairwise import (
+    JudgeMethod, JudgeSettings, ReferenceChoice, ResolvedMethod, can_score_likelihoods, comparison_record, judge_pair,
+    resolve_method, role_list,
+)
 from .probe import load_probe
+from .verdict_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 
-ReferenceChoice = Literal["hash", "first", "all"]
+SCORER_NAME = "pairwise_humor_judge"  # the key of this scorer's Score in every sample of every log
+
+Verdicts = list[tuple[OrderVerdict, OrderVerdict]]  # one (student first, student second) pair per reference
 
 
 def select_references(references: list[str], item_id: str, choice: ReferenceChoice, seed: int = 0) -> list[str]:
@@ -41,39 +47,105 @@ def select_references(references: list[str], item_id: str, choice: ReferenceChoi
 
 
 @solver
-def judge_preflight(arbiter: Arbiter = "auto", judge_roles: str | list[str] = "grader") -> Solver:
+def judge_preflight(method: JudgeMethod = "auto", judge_roles: str | Sequence[str] = "grader") -> Solver:
     """Fail before the student runs when a judge is unbound or cannot serve the method."""
-    roles = _role_list(judge_roles)
+    roles = role_list(judge_roles)
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         for role in roles:
-            resolve_method(arbiter, get_model(role=role, required=True))
+            resolve_method(method, get_model(role=role, required=True))
         return state
 
     return solve
 
 
-def _role_list(judge_roles: str | list[str]) -> list[str]:
-    """'grader,grader_2' or ['grader', 'grader_2'] (-T splits on commas) -> role names."""
-    raw = judge_roles.split(",") if isinstance(judge_roles, str) else judge_roles
-    return [r.strip() for r in raw if r.strip()]
+# --- the scorer: one closure over JudgeSettings, one named step per job ----------------------------------
+@scorer(metrics=[wtr_report(), judge_diagnostics(), bias_controlled(), panel_report(), judge_cost()])
+def pairwise_humor_judge(settings: JudgeSettings = JudgeSettings()) -> Scorer:
+    """Student vs teacher reference(s), judged in both orders by each judge in `settings.roles`.
+
+    The first role is the primary judge (unprefixed values); further roles form a panel
+    (`<role>:wtr_item`, `<role>:invalid`). With `settings.tie_check`, each side's absolute funniness
+    (the model bound to role `tie_check`, or a local judge) tells both-good ties from both-bad ones.
+    `settings.verdict_cache` is our verdict cache's file (verdict_cache.py), None = off;
+    `settings.inspect_cache` is Inspect's cache of the judge's raw MCP calls.
+    """
+    store: VerdictStore | None = open_store(settings.verdict_cache) if settings.verdict_cache else None
+
+    async def score(state: TaskState, target: Target) -> Score:
+        student = state.output.completion.strip()
+        item = ItemScope(str(state.sample_id), state.input_text, store, CallLedger())
+        references = select_references(list(target.target), item.item_id, settings.reference, settings.reference_seed)
+        judges = bind_judges(settings, item)
+        tie_judge = await prepare_tie_check(judges[0], item, student, references) if settings.tie_check and student else None
+        verdicts = {judge.role: await judge_both_orders(judge, student, references, settings) for judge in judges}
+        value, comparisons = reconcile(judges, verdicts, student, references, settings.tie_margin)
+        value.update(item_features(state, judges, student, references))
+        if tie_judge is not None:
+            await tie_check(tie_judge, student, references, comparisons)
+        return build_score(state, student, judges, verdicts, value, comparisons, item.ledger, settings)
+
+    return score
 
 
-async def absolute_funniness(checker: CachedJudge, texts: list[str], method: str = "cloze") -> list[float]:
-    """Each text's score minus that of a verbatim copy of the input (> 0: better than literal): the
-    probe's reward when the judge uses the probe, else the cloze humor contrast."""
-    probe = load_probe(str(checker.model)) if method == "probe" else None
-    everything = [checker.input_text, *texts]
-    copy_score, *scores = await (checker.probe_rewards(everything, probe) if probe else checker.cloze_scores(everything))
-    return [s - copy_score for s in scores]
+@dataclass(frozen=True)
+class ItemScope:
+    """What every judge of one sample shares: the item, the verdict cache, and the sample's call ledger."""
+
+    item_id: str
+    input_text: str
+    store: VerdictStore | None
+    ledger: CallLedger
+
+    def view(self, model: Model) -> CachedJudge:
+        return CachedJudge(model, self.store, self.item_id, self.input_text, self.ledger)
 
 
-def _verdict_detail(v: OrderVerdict) -> dict:
-    return {"choice": v.choice, "p_first": v.p_first, "source": v.source, "attempts": v.attempts,
-            "mode": v.mode, "cached": v.cached}
+@dataclass(frozen=True)
+class BoundJudge:
+    """One judge role for one sample: its model, the method it serves, and its cached view of the item."""
+
+    role: str
+    model: Model
+    method: ResolvedMethod
+    view: CachedJudge
 
 
-def _tie_checker(judge: Model) -> Model | None:
+@dataclass(frozen=True)
+class TieJudge:
+    """Who scores absolute funniness, and how (the judge's own probe, or the cloze contrast)."""
+
+    view: CachedJudge
+    method: str
+
+
+def bind_judges(settings: JudgeSettings, item: ItemScope) -> list[BoundJudge]:
+    """Step 1: the model bound to each judge role, and the method each serves (`auto` resolved per judge)."""
+    models = [get_model(role=role, required=True) for role in settings.roles]
+    return [BoundJudge(role, model, resolve_method(settings.method, model), item.view(model))
+            for role, model in zip(settings.roles, models)]
+
+
+async def prepare_tie_check(judge: BoundJudge, item: ItemScope, student: str, references: list[str]) -> TieJudge | None:
+    """Step 2: the tie check's judge: role `tie_check` if bound, else a local primary judge, else none.
+
+    When it is the primary judge itself, the scores of student, references and input copy go out now in
+    one batched request, so the judge's verdicts and the tie check read the same cached scores.
+    """
+    model = tie_check_model(judge.model)
+    if model is None:
+        return None
+    if model is not judge.model and judge_identity(model) != judge_identity(judge.model):
+        return TieJudge(item.view(model), "cloze")
+    texts = [student, *references, item.input_text]
+    if judge.method == "probe":
+        await judge.view.probe_rewards(texts, load_probe(str(judge.model)))
+    else:
+        await judge.view.likelihood_scores(texts, meaning=judge.method == "cloze_meaning")
+    return TieJudge(judge.view, judge.method)
+
+
+def tie_check_model(judge: Model) -> Model | None:
     """The likelihood model for absolute funniness: role `tie_check` if bound, else a local judge, else none."""
     bound = model_roles().get("tie_check")
     for candidate in ([bound] if bound is not None else []) + [judge]:
@@ -83,104 +155,88 @@ def _tie_checker(judge: Model) -> Model | None:
     return None
 
 
-@scorer(metrics=[wtr_report(), judge_diagnostics(), bias_controlled(), panel_report(), judge_cost()])
-def pairwise_humor_judge(
-    arbiter: Arbiter = "auto",
-    reference: ReferenceChoice = "hash",
-    reference_seed: int = 0,
-    mcp_mode: Literal["auto", "reason", "direct"] = "auto",
-    max_retries: int = 2,
-    cloze_temperature: float = 1.0,
-    tie_margin: float = stats.SOFT_TIE_MARGIN,
-    judge_cache: bool = True,
-    judge_roles: str | list[str] = "grader",
-    tie_check: bool = True,
-    verdict_cache: str | None = None,
-) -> Scorer:
-    """Student vs teacher reference(s), judged in both orders by each model in `judge_roles`.
+async def judge_both_orders(judge: BoundJudge, student: str, references: list[str], settings: JudgeSettings) -> Verdicts:
+    """Step 3: every (student, reference) comparison in both orders (`judge_pair`, the one pairwise path)."""
+    return [await judge_pair(judge.view, judge.method, student, ref, settings) for ref in references]
 
-    Steps per sample: bind the judges and their methods; judge every (student, reference) pair with
-    `judge_pair`; reconcile the two orders under every rule; with `tie_check`, score each side's
-    absolute funniness (the model bound to role `tie_check`, or a local judge) to tell both-good ties
-    from both-bad ones. The first role is the primary judge (unprefixed values); further roles form a
-    panel (`<role>:wtr_item`, `<role>:invalid`). `verdict_cache`: the content-addressed verdict cache
-    file (judge_cache.py), None = off; `judge_cache`: Inspect's cache of the judge's raw MCP calls.
+
+def reconcile(
+    judges: list[BoundJudge], verdicts: dict[str, Verdicts], student: str, references: list[str], tie_margin: float,
+) -> tuple[dict[str, float], list[dict]]:
+    """Step 4: the two orders reconciled under every rule, averaged over the references.
+
+    Returns the item's values (the primary judge's unprefixed, each panel judge's `<role>:wtr_item` and
+    `<role>:invalid`) and one detail per comparison of the primary judge.
     """
-    roles = _role_list(judge_roles)
-    settings = JudgeSettings(arbiter, mcp_mode, max_retries, cloze_temperature, tie_margin, judge_cache)
-    store: VerdictStore | None = open_store(verdict_cache) if verdict_cache else None
-
-    async def score(state: TaskState, target: Target) -> Score:
-        student = state.output.completion.strip()
-        item_id, input_text = str(state.sample_id), state.input_text
-        references = select_references(list(target.target), item_id, reference, reference_seed)
-        models = [get_model(role=role, required=True) for role in roles]
-        methods = [resolve_method(arbiter, model) for model in models]
-        ledger = CallLedger()
-        judges = [CachedJudge(model, store, item_id, input_text, ledger) for model in models]
-        checker = _tie_check_view(models[0], judges[0], methods[0], store, item_id, input_text, ledger) if tie_check and student else None
-        check_method = methods[0] if checker is judges[0] else "cloze"
-        if checker is judges[0]:  # one batched request for the judge's and the tie check's scores
-            if check_method == "probe":
-                await checker.probe_rewards([student, *references, input_text], load_probe(str(models[0])))
-            else:
-                await checker.likelihood_scores([student, *references, input_text], meaning=methods[0] == "cloze_meaning")
-
-        value: dict[str, float] = {}
-        details = [{"reference": ref, "len_student": len(student), "len_reference": len(ref)} for ref in references]
-        notes: list[str] = []
-        panel: dict[str, list[dict]] = {}
-        for k, (role, judge, method) in enumerate(zip(roles, judges, methods)):
-            verdicts = [await judge_pair(judge, method, student, ref, settings) for ref in references]
-            records = [comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts]
-            item = stats.average_comparisons(records)
-            if k == 0:
-                value.update(item)
-                for detail, record, (fwd, bwd) in zip(details, records, verdicts):
-                    detail.update(fwd=_verdict_detail(fwd), bwd=_verdict_detail(bwd), outcome=stats.outcome_label(record))
-                    notes.append(f"[student first] {fwd.raw}\n[student second] {bwd.raw}")
-            else:
-                value[f"{role}:wtr_item"] = stats.item_wtr(item)
-                value[f"{role}:invalid"] = item["invalid"]
-                panel[role] = [{"fwd": fwd.choice, "bwd": bwd.choice} for fwd, bwd in verdicts]
-        value["len_student"] = float(len(student))
-        value["len_reference"] = float(np.mean([len(r) for r in references]))
-        value["self_preference"] = float(
-            any(self_preference_flag(str(m), state.metadata.get("teacher_family")) for m in models)
-        )
-        if checker is not None:
-            student_abs, *ref_abs = await absolute_funniness(checker, [student, *references], check_method)
-            for detail, r_abs in zip(details, ref_abs):
-                detail.update(student_abs=student_abs, reference_abs=r_abs)
-        return Score(
-            value=value,
-            answer=student,
-            explanation="\n\n".join(notes),
-            metadata={
-                "judge": str(models[0]),
-                "arbiter": methods[0],
-                "judges": {role: str(m) for role, m in zip(roles, models)},
-                "mcp_mode": mcp_mode if "mcp" in methods else None,
-                "reference_choice": reference,
-                "comparisons": details,
-                "panel": panel,
-                "judge_calls": ledger.as_dict(),
-                "engines": {"student": getattr(get_model().api, "engine", None), "judge": getattr(models[0].api, "engine", None)},
-                "raw_output": state.metadata.get("raw_output"),
-            },
-        )
-
-    return score
+    primary, *panel = judges
+    records = [comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts[primary.role]]
+    value = stats.average_comparisons(records)
+    comparisons = [
+        {"reference": ref, "len_student": len(student), "len_reference": len(ref),
+         "fwd": verdict_detail(fwd), "bwd": verdict_detail(bwd), "outcome": stats.outcome_label(record)}
+        for ref, record, (fwd, bwd) in zip(references, records, verdicts[primary.role])
+    ]
+    for judge in panel:
+        item = stats.average_comparisons([comparison_record(fwd, bwd, tie_margin) for fwd, bwd in verdicts[judge.role]])
+        value[f"{judge.role}:wtr_item"] = stats.item_wtr(item)
+        value[f"{judge.role}:invalid"] = item["invalid"]
+    return value, comparisons
 
 
-def _tie_check_view(
-    judge_model: Model, judge_view: CachedJudge, method: str, store: VerdictStore | None,
-    item_id: str, input_text: str, ledger: CallLedger,
-) -> CachedJudge | None:
-    """The tie check's view: the judge's own when it is the same model (shared scores), else its own."""
-    checker = _tie_checker(judge_model)
-    if checker is None:
-        return None
-    if checker is judge_model or judge_identity(checker) == judge_identity(judge_model):
-        return judge_view
-    return CachedJudge(checker, store, item_id, input_text, ledger)
+def item_features(state: TaskState, judges: list[BoundJudge], student: str, references: list[str]) -> dict[str, float]:
+    """Lengths (for length control) and whether any judge shares the teacher's family (self-preference)."""
+    family = state.metadata.get("teacher_family")
+    return {
+        "len_student": float(len(student)),
+        "len_reference": float(np.mean([len(r) for r in references])),
+        "self_preference": float(any(self_preference_flag(str(judge.model), family) for judge in judges)),
+    }
+
+
+async def tie_check(tie_judge: TieJudge, student: str, references: list[str], comparisons: list[dict]) -> None:
+    """Step 5: each side's absolute funniness, added to its comparison (splits ties into both-good / both-bad)."""
+    student_abs, *ref_abs = await absolute_funniness(tie_judge.view, [student, *references], tie_judge.method)
+    for comparison, reference_abs in zip(comparisons, ref_abs):
+        comparison.update(student_abs=student_abs, reference_abs=reference_abs)
+
+
+async def absolute_funniness(tie_judge: CachedJudge, texts: list[str], method: str = "cloze") -> list[float]:
+    """Each text's score minus that of a verbatim copy of the input (> 0: better than literal): the
+    probe's reward when the judge uses the probe, else the cloze humor contrast."""
+    probe = load_probe(str(tie_judge.model)) if method == "probe" else None
+    everything = [tie_judge.input_text, *texts]
+    copy_score, *scores = await (tie_judge.probe_rewards(everything, probe) if probe else tie_judge.cloze_scores(everything))
+    return [s - copy_score for s in scores]
+
+
+def build_score(
+    state: TaskState, student: str, judges: list[BoundJudge], verdicts: dict[str, Verdicts], value: dict[str, float],
+    comparisons: list[dict], ledger: CallLedger, settings: JudgeSettings,
+) -> Score:
+    """Step 6: the Score: values for the metrics, what the judge said as the explanation, the detail as metadata."""
+    primary = judges[0]
+    methods = {judge.method for judge in judges}
+    return Score(
+        value=value,
+        answer=student,
+        explanation="\n\n".join(f"[student first] {fwd.raw}\n[student second] {bwd.raw}" for fwd, bwd in verdicts[primary.role]),
+        metadata={
+            "judge": str(primary.model),
+            "method": primary.method,
+            "arbiter": primary.method,  # the same, under the name logs and the leaderboard have always read
+            "judges": {judge.role: str(judge.model) for judge in judges},
+            "mcp_mode": settings.mcp_mode if "mcp" in methods else None,
+            "reference_choice": settings.reference,
+            "comparisons": comparisons,
+            "panel": {judge.role: [{"fwd": fwd.choice, "bwd": bwd.choice} for fwd, bwd in verdicts[judge.role]]
+                      for judge in judges[1:]},
+            "judge_calls": ledger.as_dict(),
+            "engines": {"student": getattr(get_model().api, "engine", None), "judge": getattr(primary.model.api, "engine", None)},
+            "raw_output": state.metadata.get("raw_output"),
+        },
+    )
+
+
+def verdict_detail(v: OrderVerdict) -> dict:
+    return {"choice": v.choice, "p_first": v.p_first, "source": v.source, "attempts": v.attempts,
+            "mode": v.mode, "cached": v.cached}

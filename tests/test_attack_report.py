@@ -21,7 +21,7 @@ from scorers.stats import reconcile_orders
 
 ITEMS = suite_items()
 DEV = load_attacks([ATTACK_FILES[0]], ITEMS)
-OBEDIENT_SETTINGS = JudgeSettings(arbiter="mcp", mcp_mode="reason", judge_cache=False)
+OBEDIENT_SETTINGS = JudgeSettings(method="mcp", mcp_mode="reason", inspect_cache=False)
 
 
 def test_the_shipped_suite_has_40_attacks_over_8_families_each_on_a_suite_item():

@@ -1,7 +1,6 @@
 """The leaderboard rebuilt from logs: ranks, rows, skipped logs, locking, resuming, the teacher's parity row."""
 
 import csv
-import inspect
 import io
 import json
 import math
@@ -21,11 +20,11 @@ from benchmark.board.leaderboard import (
     LOCK_NAME, assign_ranks, collect_runs, locked, rebuild, render, to_csv,
 )
 from benchmark.board.submit import SubmissionError, resolve_student, run_submission, teacher_parity_task
-from benchmark.humor_wtr import humor_wtr
+from benchmark.humor_wtr import TASK_PARAMETER_NAMES, humor_wtr
 from tests.conftest import model_output
 
 # The tie check loads the embedded model for every sample; scripted tests do not need it.
-FAST = {"tie_check": False} if "tie_check" in inspect.signature(humor_wtr).parameters else {}
+FAST = {"tie_check": False} if "tie_check" in TASK_PARAMETER_NAMES else {}
 
 
 def submit(root, name, student="scripted/student", judge="scripted/judge", limit=2, **kwargs):

@@ -8,7 +8,7 @@ import pytest
 from inspect_ai.model import GenerateConfig, get_model
 
 from scorers.judge import JudgeCapabilityError
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
 from scorers.probe import ProbeMissingError, RewardProbe, load_probe
 from scorers.probe_fit import ProbePair, agreement, fit_probe
@@ -140,9 +140,9 @@ def test_cli_offers_every_judging_method():
     from typing import get_args
 
     from benchmark.cli import METHODS
-    from scorers.pairwise import Arbiter
+    from scorers.pairwise import JudgeMethod
 
-    assert METHODS == list(get_args(Arbiter))
+    assert METHODS == list(get_args(JudgeMethod))
 
 
 def test_fit_pairs_come_from_train_and_dev_items_only():

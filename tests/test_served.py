@@ -84,7 +84,7 @@ def test_inspect_openai_api_provider_judges_and_generates_through_the_server(ser
     env = {**os.environ, "HUMORBENCH_BASE_URL": server, "HUMORBENCH_API_KEY": "local"}
     result = subprocess.run(
         [sys.executable, "-m", "inspect_ai", "eval", "benchmark/humor_wtr.py@humor_wtr_ood",
-         "--model", SERVED, "--model-role", f"grader={SERVED}", "-T", "arbiter=mcp", "-T", "tie_check=false",
+         "--model", SERVED, "--model-role", f"grader={SERVED}", "-T", "method=mcp", "-T", "tie_check=false",
          "-T", "max_tokens=24", "--limit", "2", "--log-dir", str(tmp_path), "--display", "none"],
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
     )

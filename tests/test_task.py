@@ -97,7 +97,7 @@ def test_cleaned_output_is_scored_and_raw_kept(tmp_path):
 
 
 def test_cloze_with_a_judge_that_cannot_score_fails_before_the_student_runs(tmp_path):
-    log = run(tmp_path, "scripted/judge", suite="ood", arbiter="cloze", limit=2)
+    log = run(tmp_path, "scripted/judge", suite="ood", method="cloze", limit=2)
     assert log.status == "error"
     assert "cloze arbiter needs a judge that scores continuations" in log.error.message
     assert "local/qwen2.5-coder-0.5b" in log.error.message

@@ -31,7 +31,7 @@ from inspect_ai.model import Model, get_model
 from benchmark.errors import HumorBenchError
 from benchmark.models.checkpoint import GenerationSettings, LoadedCheckpoint, validate_checkpoint_dir
 from benchmark.models.device import default_device
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore, open_store
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore, open_store
 from scorers.pairwise import JudgeSettings, first_side_probability, judge_pair, resolve_method
 from solvers.paraphrase import clean_paraphrase, student_messages
 
@@ -162,7 +162,7 @@ def sample_candidates(folder: str, inputs: list[str], cfg: FeedbackConfig, seed:
 
 
 def judge_settings(cfg: FeedbackConfig) -> JudgeSettings:
-    return JudgeSettings(cfg.method, cfg.mcp_mode, cfg.max_retries, cfg.cloze_temperature, judge_cache=cfg.judge_cache)
+    return JudgeSettings(cfg.method, cfg.mcp_mode, cfg.max_retries, cfg.cloze_temperature, inspect_cache=cfg.judge_cache)
 
 
 async def critic_probability(

@@ -18,10 +18,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _state():
     """The process group as the Trainer will see it: on a CPU-only machine accelerate forms a gloo
     group only when asked for the CPU (TrainingArguments(use_cpu=True) does the same)."""
-    import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    from benchmark.models.device import default_device
+
+    return PartialState(cpu=default_device() == "cpu")
 
 
 def is_main_process() -> bool:

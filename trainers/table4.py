@@ -8,9 +8,15 @@ the table: one row per (config, student), with the machine time each row cost.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import os
+import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+from benchmark.board.files import atomic_write_text
 
 from .config import RecipeConfig, load_config
 from .reproduce import evaluate, existing_logs, judgings, student_result
@@ -58,6 +64,40 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
     return lines
 
 
+WARM_START_FILES = ("data/teacher_pairs.jsonl", "data/teacher_pairs.meta.json", "ft_ws",
+                    "feedback/ft_ws.jsonl", "feedback/ft_ws.meta.json")  # what FT-WS and its first feedback made
+
+
+def _section(value: Any) -> Any:
+    return value.model_dump() if hasattr(value, "model_dump") else dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+def warm_start_key(cfg: RecipeConfig) -> str:
+    """What the teacher data, FT-WS and the first feedback round depend on (the variants differ after)."""
+    parts = {"base": cfg.base_model, "seed": cfg.seed, "teacher": _section(cfg.teacher), "feedback": _section(cfg.feedback),
+             "ws_epochs": cfg.schedule.ws_epochs, "sft": cfg.sft}
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+def share_warm_start(donor: RecipeConfig, cfg: RecipeConfig, log: Callable[[str], None] = print) -> None:
+    """Hard-link a finished warm start from another variant with the same teacher, FT-WS and feedback
+    settings, so it is not trained twice. Safe: the recipe still checks each stage's fingerprint and
+    retrains on a mismatch, and a retrain replaces the links, never the donor's files."""
+    source, target = Path(donor.run_dir), Path(cfg.run_dir)
+    if source.resolve() == target.resolve() or warm_start_key(donor) != warm_start_key(cfg):
+        return
+    for name in WARM_START_FILES:
+        src, dst = source / name, target / name
+        if dst.exists() or not src.exists():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, copy_function=os.link)
+        else:
+            os.link(src, dst)
+        log(f"table4: {dst} shared with {src} (same teacher, FT-WS and feedback settings)")
+
+
 def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool = False, skip_eval: bool = False,
            log: Callable[[str], None] = print) -> Path:
     from .recipes import Run
@@ -66,6 +106,8 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
     logs: dict[str, dict] = {}
     for cfg in configs:
         if not skip_train:
+            for donor in configs:
+                share_warm_start(donor, cfg, log)
             run = Run(cfg, log=log)
             for student in cfg.eval.students:
                 run.run(student)
@@ -75,6 +117,4 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
              "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
              "Minutes are wall time on this machine; stages shared by a run folder are counted once, in the last column.", ""]
     lines += table4_rows(configs, logs) + [""]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out
+    return atomic_write_text(out, "\n".join(lines) + "\n")

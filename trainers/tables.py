@@ -155,7 +155,7 @@ def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], comm
         *([f"Note: {note}"] if note else []),
         f"Base model `{cfg.base_model}`; teacher `{cfg.teacher.model}` (id/{cfg.teacher.split}, limit {cfg.teacher.limit}); "
         f"critic `{cfg.feedback.critic}` ({cfg.feedback.method}).",
-        "Judges: " + "; ".join(f"**{j.kind}** `{j.model}`" + (f" ({j.task_args.get('arbiter', 'auto')})") for j in js)
+        "Judges: " + "; ".join(f"**{j.kind}** `{j.model}`" + (f" ({j.task_args.get('method', j.task_args.get('arbiter', 'auto'))})") for j in js)
         + ". The critic labeled the feedback students' training data (the paper's WTR_llama2); the judge did not"
         " (the paper's WTR_GPT4 role) and judges the very same outputs (the critic's logs, rescored).",
         "", "Each student's outputs (greedy; the paper used 5 beams):", "", "```",

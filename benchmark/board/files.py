@@ -1,4 +1,5 @@
-"""Files: the board's folder lock and atomic text write, JSON Lines reading, repository-relative paths."""
+"""Files: the board's folder lock, the one atomic write (bytes, text, JSON, JSON Lines), JSON Lines reading,
+repository-relative paths, and where results go."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 LOCK_NAME = ".leaderboard.lock"  # lives in the log folder (ignored by git), beside what it guards
 
@@ -25,13 +27,15 @@ def locked(folder: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """The one atomic file write: temp file in the same folder, fsync, rename. Readers see the old file
+    or the new one, never half; a crash leaves no partial result."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by anyone
@@ -40,6 +44,20 @@ def atomic_write_text(path: Path, text: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """Pretty JSON (indent 2, trailing newline), atomically."""
+    return atomic_write_text(Path(path), json.dumps(data, indent=2) + "\n")
+
+
+def write_jsonl(rows: Iterable[Any], path: Path) -> Path:
+    """One JSON object per line (UTF-8 kept as is), atomically."""
+    return atomic_write_text(Path(path), "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

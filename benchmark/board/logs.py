@@ -12,9 +12,9 @@ from inspect_ai.log import EvalLog, read_eval_log
 
 from benchmark.board.manifest import SUBMISSION_KEY, parse_manifest
 from benchmark.errors import HumorBenchError, MissingInputError
+from scorers.scorer import SCORER_NAME as SCORER  # the key of our Score in every sample
 from scorers.stats import item_wtr
 
-SCORER = "pairwise_humor_judge"
 SUITE_OF_TASK = {"humor_wtr_id": "id", "humor_wtr_ood": "ood"}  # the task names of benchmark/humor_wtr.py
 
 

@@ -18,7 +18,7 @@ from benchmark.board.files import REPO_ROOT
 from benchmark.errors import HumorBenchError
 from benchmark.humor_wtr import humor_wtr
 from benchmark.suites import suite_path
-from scorers.judge_cache import judge_prompts_hash
+from scorers.verdict_cache import judge_prompts_hash
 
 SUBMISSION_KEY = "humor_bench_submission"  # eval metadata key holding the manifest
 MANIFEST_SCHEMA = 1

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import matplotlib
 
-from benchmark.board.files import LOG_DIR, RESULTS_DIR
-
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmark.board.leaderboard import Board, SuiteRun, _pooled_judge_metrics, atomic_write_text, display_cells, rebuild  # noqa: E402
+from benchmark.board.files import LOG_DIR, RESULTS_DIR, atomic_write_bytes, atomic_write_text  # noqa: E402
+from benchmark.board.leaderboard import Board, SuiteRun, _pooled_judge_metrics, display_cells, rebuild  # noqa: E402
 from scorers import stats  # noqa: E402
 
 SUITE_COLORS = {"id": "#3b6ea5", "ood": "#d9822b"}
@@ -43,10 +42,7 @@ def _save(fig, out_dir: Path, name: str) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
-    tmp = path.with_name(f".{name}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
-    return path
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _empty(ax, message: str) -> None:

@@ -22,7 +22,7 @@ from benchmark.board.logs import LogError, read_log, submission_header
 from benchmark.board.manifest import SUBMISSION_KEY
 from benchmark.board.submit import SubmissionError, _run_folder, teacher_parity_task
 from benchmark.humor_wtr import humor_wtr
-from scorers.judge_cache import judge_prompts_hash
+from scorers.verdict_cache import judge_prompts_hash
 
 # The student is not run again (its outputs are read from the log); Inspect still needs a model bound.
 NO_STUDENT = "scripted/echo"

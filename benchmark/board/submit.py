@@ -4,13 +4,12 @@ The flags come from `benchmark.board.output_checks.validate_outputs` (pure, re-r
 
 Resumability: each (name, judge, settings) gets its own `eval_set` log folder under results/logs/<name>/.
 Running the same command again after an interruption reuses finished samples from the logs, and the
-judge's verdicts are in the content-addressed verdict cache (`judge_cache`), so nothing finished is paid twice.
+judge's verdicts are in the content-addressed verdict cache (`scorers/verdict_cache.py`), so nothing finished is paid twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import re
 from collections.abc import Sequence
@@ -23,12 +22,12 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import Model, ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from benchmark.board.files import LOG_DIR
+from benchmark.board.files import LOG_DIR, repo_relative
 from benchmark.board.leaderboard import rebuild
 from benchmark.board.logs import read_manifests
 from benchmark.board.manifest import NAME_RE, SUBMISSION_KEY, build_manifest
 from benchmark.errors import HumorBenchError
-from benchmark.humor_wtr import EMBEDDED_JUDGE, EMBEDDED_STUDENT, humor_wtr
+from benchmark.humor_wtr import DEPRECATED_PARAMETERS, EMBEDDED_JUDGE, EMBEDDED_STUDENT, TASK_PARAMETER_NAMES, humor_wtr
 from benchmark.models.checkpoint import CheckpointError, GenerationSettings, load_checkpoint, validate_checkpoint_dir
 from benchmark.models.device import default_device
 from scorers.scorer import judge_preflight, select_references
@@ -101,14 +100,21 @@ def resolve_student(checkpoint: str | None, baseline: str | None = None, allow_p
     if checkpoint == EMBEDDED_STUDENT:
         return _embedded_student("submission")
     folder = check_checkpoint(checkpoint.removeprefix("hf-folder/"), allow_pickle)
-    return Student(f"hf-folder/{folder.resolve()}", "submission", str(folder.resolve()), folder_sha256(folder))
+    return Student(f"hf-folder/{_loadable_path(folder)}", "submission", repo_relative(folder), folder_sha256(folder))
+
+
+def _loadable_path(folder: Path) -> Path:
+    """Relative to the working folder when the checkpoint is under it (commands run from the repository
+    root, so the logs hold `runs/...`, not the machine's folders); else absolute, which Inspect needs."""
+    resolved, here = folder.resolve(), Path.cwd().resolve()
+    return resolved.relative_to(here) if resolved.is_relative_to(here) else resolved
 
 
 def _embedded_student(kind: str) -> Student:
     from benchmark.models.embedded import ensure_converted
 
     folder = check_checkpoint(ensure_converted())
-    return Student(EMBEDDED_STUDENT, kind, str(folder), folder_sha256(folder))
+    return Student(EMBEDDED_STUDENT, kind, repo_relative(folder), folder_sha256(folder))
 
 
 # --- the teacher's parity baseline ---------------------------------------------------------------------
@@ -196,7 +202,7 @@ def run_submission(
     else:
         model = student.model
     params = dict(params or {})
-    known = set(inspect.signature(humor_wtr).parameters) - {"suite"}
+    known = {*TASK_PARAMETER_NAMES, *DEPRECATED_PARAMETERS}  # deprecated names still run, for one version
     if set(params) - known:
         raise SubmissionError(f"unknown task parameter(s) {', '.join(sorted(set(params) - known))}; valid: {', '.join(sorted(known))}")
     root = Path(log_root)

@@ -1,7 +1,7 @@
 """Inspect model providers for local weights: `local/<alias>` (embedded) and `hf-folder/<path>` (any checkpoint).
 
 Both batch concurrent `generate` calls (see batching.py) and expose `continuation_logprobs`, the
-likelihood interface the cloze arbiter needs; API models lack it, which is how the scorer tells.
+likelihood interface the cloze methods need; API models lack it, which is how the scorer tells.
 Model args (`-M key=value` or `model_args:` in a role): device, batch_size, repetition_penalty,
 allow_pickle (hf-folder only), cache_dir (local only), dtype (float32, bfloat16, auto; default float32 on
 the CPU, except the embedded judges, stored in bfloat16 and run so on a GPU or a CPU with native bf16).
@@ -157,7 +157,7 @@ class LocalWeightsAPI(ModelAPI):
             return _per_caller(items, lambda flat: continuation_features(self.checkpoint, flat, key[1]))
         return self.checkpoint.generate([prompt for prompt, _ in items], items[0][1])
 
-    # ---- likelihood scoring (cloze arbiter) ----------------------------------------------------
+    # ---- likelihood scoring (cloze methods) ---------------------------------------------------
     async def continuation_logprobs(self, pairs: list[tuple[str, str]]) -> list[float]:
         """Sum log p(continuation | context) per pair; concurrent callers share batches."""
         await asyncio.to_thread(lambda: self.checkpoint)

@@ -36,8 +36,8 @@ from benchmark.errors import HumorBenchError
 from benchmark.suites import DATA_DIR, SuiteItem, load_suite
 from scorers import stats
 from scorers.judge import LIKELIHOOD_METHODS
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
-from scorers.pairwise import Arbiter, JudgeSettings, comparison_record, judge_pair, resolve_method
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
+from scorers.pairwise import JudgeMethod, JudgeSettings, comparison_record, judge_pair, resolve_method
 from scorers.scorer import select_references
 
 # dev: the validator's rules were written on it; test, holdout, holdout2: each held out from one version
@@ -224,7 +224,7 @@ def attack_report(
     if grader is not None:
         judge = get_model(grader)
         resolved = resolve_method(method, judge)  # type: ignore[arg-type]  # a clear error before any work
-        settings = JudgeSettings(arbiter=resolved, mcp_mode=mcp_mode, judge_cache=False)  # type: ignore[arg-type]
+        settings = JudgeSettings(method=resolved, mcp_mode=mcp_mode, inspect_cache=False)  # type: ignore[arg-type]
         start = time.monotonic()
         records = asyncio.run(judge_attacks(judge, resolved, attacks, items, settings, store))
         for row, rec in zip(rows, records):
@@ -273,7 +273,7 @@ def format_table(report: dict[str, Any]) -> str:
 
 @click.command("attack-report")
 @click.option("--grader", default=None, help="any Inspect model (default: the tasks' default judge, local/qwen2.5-coder-0.5b)")
-@click.option("--method", type=click.Choice(get_args(Arbiter)), default="auto", show_default=True,
+@click.option("--method", type=click.Choice(get_args(JudgeMethod)), default="auto", show_default=True,
               help="auto: the tasks' default (probe for a judge with a fitted probe, cloze_meaning for another local judge, mcp otherwise)")
 @click.option("--mcp-mode", type=click.Choice(["auto", "reason", "direct"]), default="auto", show_default=True)
 @click.option("--attacks", "attack_paths", type=click.Path(path_type=Path), multiple=True,
@@ -285,9 +285,9 @@ def format_table(report: dict[str, Any]) -> str:
 def attack_report_command(grader: str | None, method: str, mcp_mode: str, attack_paths: tuple[Path, ...], out: Path | None,
                           limit: int | None, validator_only: bool) -> None:
     """Attack success rate per family against a judge, both orders, and the validator's catch rate."""
-    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import write_json
     from benchmark.humor_wtr import EMBEDDED_JUDGE, default_verdict_cache
-    from scorers.judge_cache import open_store
+    from scorers.verdict_cache import open_store
 
     grader = None if validator_only else (grader or EMBEDDED_JUDGE)
     store = None if validator_only else open_store(default_verdict_cache())

@@ -34,15 +34,14 @@ Ids are derived from the source (``ed-<conv_id>``, ``samsum-<id>``) so they stay
 from __future__ import annotations
 
 import csv
-import json
 import os
 import random
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmark.board.files import write_jsonl
 from benchmark.errors import HumorBenchError, MissingInputError, StepFailedError
 
 SourceName = Literal["empathetic_dialogues", "samsum"]
@@ -222,17 +221,4 @@ def load_local(name: SourceName, path: str | os.PathLike, cache_dir: str | None 
 
 def write_inputs_jsonl(items: Iterable[Mapping[str, Any]], path: str | os.PathLike) -> Path:
     """Write one JSON object per line, atomically: readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            for item in items:
-                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_jsonl(items, Path(path))

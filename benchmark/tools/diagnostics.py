@@ -8,14 +8,12 @@ item, whether each reference beats a verbatim copy of the input.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from pathlib import Path
 
 from inspect_ai.model import get_model
 
 from benchmark.suites import SuiteItem
-from scorers.judge_cache import CachedJudge, CallLedger
+from scorers.verdict_cache import CachedJudge, CallLedger
 from scorers.pairwise import JudgeSettings, first_side_probability, judge_pair, resolve_method
 from scorers.scorer import select_references
 
@@ -24,7 +22,7 @@ def reference_vs_copy(items: list[SuiteItem], judge: str, method: str = "auto", 
     """Share of items whose reference beats a verbatim copy of the input (P(reference) > 0.5, both orders)."""
     model = get_model(judge)
     resolved = resolve_method(method, model)  # type: ignore[arg-type]
-    settings = JudgeSettings(arbiter=resolved)
+    settings = JudgeSettings(method=resolved)
 
     async def item_wins(item: SuiteItem) -> list[bool]:
         view = CachedJudge(model, None, item.id, item.input, CallLedger())
@@ -50,11 +48,3 @@ def reference_vs_copy(items: list[SuiteItem], judge: str, method: str = "auto", 
         "seconds": round(seconds, 1),
     }
 
-
-def write_json(data: dict, path: Path) -> Path:
-    """Atomic write: a crash never leaves a half-written result file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
-    return path

@@ -24,7 +24,7 @@ from benchmark.suites import DATA_DIR, load_suite
 from benchmark.tools.judge_report import load_labeled_pairs
 from scorers.gate_fit import GateRow, fit_meaning_gate, gated_agreement
 from scorers.judge import MeaningGate, features_api
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import resolve_method
 from scorers.probe import RewardProbe, load_probe, probe_file, probe_request
 from scorers.probe_fit import ProbePair, agreement, fit_probe

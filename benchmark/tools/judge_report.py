@@ -22,7 +22,7 @@ from inspect_ai.model import get_model
 from benchmark.board.files import jsonl_objects
 from benchmark.errors import HumorBenchError
 from benchmark.suites import DATA_DIR
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.judge_quality import LabeledPair, human_agreement, order_diagnostics
 from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
 
@@ -118,7 +118,7 @@ def judge_report(
     pairs = load_labeled_pairs(pairs_path)[:limit]
     judge = get_model(grader)
     resolved = resolve_method(method, judge)  # type: ignore[arg-type]  # a clear error before any work
-    settings = JudgeSettings(arbiter=resolved, mcp_mode=mcp_mode, judge_cache=False)  # type: ignore[arg-type]
+    settings = JudgeSettings(method=resolved, mcp_mode=mcp_mode, inspect_cache=False)  # type: ignore[arg-type]
     start = time.monotonic()
     choices = asyncio.run(judge_labeled_pairs(judge, resolved, pairs, settings, store))
     report: dict[str, Any] = {

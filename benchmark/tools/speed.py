@@ -206,12 +206,11 @@ def matmul_peak(dtype: str = "bfloat16", n: int = 2048, repeats: int = 6) -> flo
 def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, limit: int | None = 64) -> dict[str, Any]:
     """(f) The default judge on the first `limit` logged (student, reference) pairs: cold, then a second
     checkpoint with only the references' scores cached; achieved FLOP/s vs the measured matmul peak."""
-    from benchmark.board.logs import read_log
-
     from inspect_ai.model import get_model
 
+    from benchmark.board.logs import SCORER, read_log
     from benchmark.humor_wtr import EMBEDDED_JUDGE
-    from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore
+    from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
     from scorers.pairwise import JudgeSettings, judge_pair, resolve_method
     from scorers.probe import load_probe
 
@@ -222,7 +221,7 @@ def grader_cost(cold_log: str, second_log: str, judge_name: str | None = None, l
     def pairs(path: str) -> list[tuple[str, str, str, str]]:
         log = read_log(path)
         return [(str(s.id), s.input if isinstance(s.input, str) else s.input[-1].text,
-                 s.scores["pairwise_humor_judge"].answer or "", s.scores["pairwise_humor_judge"].metadata["comparisons"][0]["reference"])
+                 s.scores[SCORER].answer or "", s.scores[SCORER].metadata["comparisons"][0]["reference"])
                 for s in (log.samples or [])[:limit]]
 
     async def judge_all(jobs: list, store: VerdictStore, references_only: bool = False) -> None:
@@ -303,11 +302,12 @@ def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: in
     import torch
 
     from benchmark.board.manifest import git_revision
+    from benchmark.models.device import device_description
 
     items = load_suite("id", "test")
     report: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"},
+                    "device": device_description()},
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "git_revision": git_revision(),
         "engine": engine or "default",
@@ -318,6 +318,7 @@ def speed_report(judge_items: int = 32, student_items: int = 64, suite_limit: in
                            "second_checkpoint_seconds": report["cache"]["second_checkpoint"]["seconds"],
                            "note": "the cold run of 'cache': default command + --cache, fresh process, model load included"}
         report["grader"] = grader_cost(report["cache"]["logs"]["cold"], report["cache"]["logs"]["second_checkpoint"])
+        report["cache"]["logs"] = {name: Path(log).name for name, log in report["cache"]["logs"].items()}  # temporary: names only
     report["judge"] = judge_modes(items[:judge_items], engine=engine)
     report["student"] = student_batching(items[:student_items])
     report["engines"] = engine_comparison(items[: min(student_items, 16)])

@@ -88,7 +88,7 @@ def _import(store: LabelStore, pairs, pairs_path, annotator) -> None:
 
 def _report(store: LabelStore, export_path: Path | None, summary_path: Path | None) -> None:
     from benchmark.board.annotate.summary import annotator_agreement, export_rows, format_summary, human_wtr
-    from benchmark.tools.diagnostics import write_json
+    from benchmark.board.files import write_json
     from benchmark.board.files import atomic_write_text
 
     pairs, labels = store.pairs(), store.current()

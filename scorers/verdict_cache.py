@@ -1,7 +1,7 @@
-"""Content-addressed judge cache: a new checkpoint pays only for the pairs it has not been judged on.
+"""The verdict cache (ours, content-addressed): a new checkpoint pays only for the pairs it has not been judged on.
 
-Why not only Inspect's generate cache: it keys raw model calls, so it cannot serve the cloze
-arbiter (which scores continuations, not chat calls), and it does not know our parser. This cache
+Why not only Inspect's cache: it keys raw model calls, so it cannot serve the cloze methods
+(which score continuations, not chat calls), and it does not know our parser. This cache
 stores *verdicts* (MCP) and *per-candidate cloze scores*, keyed by
 
     MCP      sha256(judge identity, prompt hash, parser version, item id, input, sha(slot 1), sha(slot 2), order)

@@ -7,7 +7,7 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import GenerateConfig, get_model
 
 from benchmark.humor_wtr import humor_wtr
-from scorers.judge_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
+from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore, judge_identity, open_store
 
 SCORER = "pairwise_humor_judge"
 
@@ -91,7 +91,7 @@ def test_store_is_shared_by_processes_and_keeps_every_write(tmp_path):
 def test_a_rerun_pays_no_judge_call_and_reports_the_hit_rate(tmp_path):
     def run(name, **task_args):
         [log] = inspect_eval(
-            humor_wtr(suite="ood", arbiter="mcp", **task_args), model="scripted/student",
+            humor_wtr(suite="ood", method="mcp", **task_args), model="scripted/student",
             model_roles={"grader": "scripted/judge-longer"}, log_dir=str(tmp_path / name), display="none", limit=4,
         )
         assert log.status == "success"
@@ -107,5 +107,5 @@ def test_a_rerun_pays_no_judge_call_and_reports_the_hit_rate(tmp_path):
     assert m_warm["wtr"] == m_cold["wtr"]
     judge_events = [e for s in warm.samples for e in s.events if e.event == "model" and e.role == "grader"]
     assert judge_events == []  # not even a cache read: the verdict came from our store
-    off = run("off", judge_cache=False)
+    off = run("off", verdict_cache=False)
     assert {k: v.value for k, v in off.results.scores[0].metrics.items()}["judge_requests_made"] == 20
