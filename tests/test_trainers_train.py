@@ -241,7 +241,7 @@ def test_eval_command_is_the_documented_inspect_eval(tmp_path, tiny):
     cfg.run_dir = "runs/x"
     assert reproduce.eval_command(cfg, "dpo")[4] == "hf-folder/runs/x/dpo"  # inside: relative to the repo root
     assert command[command.index("--model-role") + 1] == f"grader=hf-folder/{tiny}"
-    assert "arbiter=cloze" in command and command[command.index("--limit") + 1] == "2"
+    assert "method=cloze" in command and command[command.index("--limit") + 1] == "2"
 
 
 def test_report_has_both_judges_read_labels_paired_differences_and_timings(tmp_path, tiny, monkeypatch):
@@ -310,3 +310,31 @@ def test_table4_trains_each_variant_and_writes_one_row_per_student(tmp_path, tin
     assert "| config | FT | 3 (9) | – |" in text and "| n2 | FT | 2 (6) | – |" in text
     assert text.count("| FT |") == 2
     assert (tmp_path / "logs2" / "ft" / "id" / "judge").is_dir()  # the variant was judged twice, in its own folder
+
+
+def test_table4_shares_a_finished_warm_start_only_between_variants_that_made_the_same_one(tmp_path, tiny):
+    """A variant that differs only after FT-WS (the feedback frequency) links the donor's teacher data,
+    FT-WS and first feedback; one with other teacher data (a data-size variant) links nothing."""
+    from trainers.config import load_config
+    from trainers.table4 import WARM_START_FILES, share_warm_start
+
+    donor = load_config(_write_config(tmp_path, tiny))
+    for name in WARM_START_FILES:
+        path = tmp_path / "run" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name == "ft_ws":
+            path.mkdir()
+            (path / "model.safetensors").write_bytes(b"weights")
+        else:
+            path.write_text(name)
+    frequency = tmp_path / "k.yaml"
+    frequency.write_text(yaml.safe_dump({"extends": "config.yaml", "run_dir": str(tmp_path / "k"), "schedule": {"feedback_every": 2}}))
+    size = tmp_path / "n.yaml"
+    size.write_text(yaml.safe_dump({"extends": "config.yaml", "run_dir": str(tmp_path / "n"), "teacher": {"limit": 2}}))
+    messages: list[str] = []
+    share_warm_start(donor, load_config(frequency), messages.append)
+    share_warm_start(donor, load_config(size), messages.append)
+    assert len(messages) == len(WARM_START_FILES)
+    linked = tmp_path / "k" / "ft_ws" / "model.safetensors"
+    assert linked.read_bytes() == b"weights" and linked.stat().st_ino == (tmp_path / "run" / "ft_ws" / "model.safetensors").stat().st_ino
+    assert not (tmp_path / "n").exists()

@@ -54,7 +54,8 @@ def train(recipe: str, config_path: Path, run_dir: str | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="pairs JSONL")
 def teacher_data(teacher: str, split: str, limit: int | None, n: int, temperature: float, top_p: float, model_args: tuple[str, ...], out: Path) -> None:
     """Teacher pairs (paper Appendix B prompt, numbered list parsed, refusals dropped) -> JSONL."""
-    from .data import write_jsonl
+    from benchmark.board.files import write_jsonl
+
     from .teacher import collect_teacher_pairs
 
     pairs, stats = collect_teacher_pairs(teacher, split, limit, n, temperature, top_p, model_args=_kv(model_args))
@@ -72,10 +73,11 @@ def teacher_data(teacher: str, split: str, limit: int | None, n: int, temperatur
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="preference JSONL")
 def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -> None:
     """Critic feedback from one checkpoint: k samples, most diverse pair, length filter, critic label."""
+    from benchmark.board.files import write_jsonl
     from benchmark.models.checkpoint import validate_checkpoint_dir
 
     from .critic import feedback_items, student_feedback
-    from .data import read_pairs, write_jsonl
+    from .data import read_pairs
 
     cfg = _load(config_path, None)
     items = feedback_items(read_pairs(pairs_path), cfg.feedback.limit)

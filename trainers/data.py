@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from benchmark.board.files import jsonl_objects
+from benchmark.board.files import atomic_write_text, jsonl_objects
 from benchmark.errors import HumorBenchError
 
 PAIR_KEYS = {"id": str, "input": str, "paraphrase": str}
@@ -66,27 +64,10 @@ def read_preferences(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], path: str | Path) -> Path:
-    """Atomic write (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
 def write_json(obj: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(obj, handle, indent=2, ensure_ascii=False, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
-    return path
+    """Pretty JSON through the one atomic writer; `default=str` because manifests carry trainer values
+    (enums, paths) that JSON cannot hold as they are."""
+    return atomic_write_text(Path(path), json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def read_timings(run_dir: str | Path) -> dict[str, dict[str, Any]]:

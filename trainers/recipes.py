@@ -8,6 +8,7 @@
     dpo       ft_ws --DPO (reference: ft_ws), feedback as for brio
     brio_dpo  ft_ws --BRIO on the teacher's own pairs ranked by the critic (brio_t)-->
               --DPO (reference: brio_t) on student feedback, every K epochs
+`STAGES` (below `Run`) maps each name to the method that makes it; `RECIPES` lists the stages of a recipe.
 Every output (data file, checkpoint) carries a fingerprint of how it was made; a rerun reuses what is
 finished and unchanged, retrains what changed, and resumes an interrupted stage from its last Trainer
 checkpoint (run_dir/_work/<stage>/checkpoint-N). Feedback files are named after the checkpoint they
@@ -23,9 +24,11 @@ import json
 import math
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmark.board.files import atomic_write_text, write_jsonl
 from benchmark.errors import HumorBenchError
 
 from . import data as datafiles
@@ -53,6 +56,22 @@ def recipe_stages(recipe: str) -> list[str]:
     return RECIPES[key]
 
 
+@dataclass
+class Training:
+    """One trainer run: what it makes and from what. Everything here but `records` (hashed as the
+    files in `data`) goes into its fingerprint or its manifest."""
+
+    name: str  # the output folder run_dir/<name>
+    kind: str  # sft | brio | dpo: the trainer, and the config section of its arguments
+    start: Path  # the checkpoint it starts from
+    records: list[dict[str, Any]]
+    data: dict[str, Path]  # the files the records came from, by role
+    epochs: float
+    ref: Path | None = None  # DPO's reference model
+    recipe: str | None = None  # the recipe it belongs to (default: its name)
+    round: tuple[int, int] = (1, 1)  # (this feedback round, rounds)
+
+
 class Run:
     """One run folder: the stages of `RECIPES`, their outputs, fingerprints and wall times."""
 
@@ -62,15 +81,14 @@ class Run:
         self.log = log
         self.base_folder = resolve_base_model(cfg.base_model)  # fails fast on a missing base model
 
-    # ---- the recipes --------------------------------------------------------------------------
     def run(self, recipe: str) -> dict[str, Path]:
-        outputs: dict[str, Path] = {}
-        for stage in recipe_stages(recipe):
-            outputs[stage] = getattr(self, f"stage_{stage}")()
-        return outputs
+        """Make each stage of the recipe in order; finished, unchanged outputs are reused as they are."""
+        return {stage: STAGES[stage](self) for stage in recipe_stages(recipe)}
 
+    # ---- the stages ---------------------------------------------------------------------------
     @on_main_process_first
-    def stage_teacher(self) -> Path:
+    def teacher_pairs(self) -> Path:
+        """teacher: N paraphrases per input from the teacher model (or the authored split)."""
         from .teacher import collect_teacher_pairs
 
         path = self.pairs_path
@@ -87,36 +105,47 @@ class Run:
                 f"teacher '{t.model}' gave no usable paraphrases for {stats.inputs} inputs "
                 f"({stats.refused} refused, {stats.unparsed} unparsed); check the teacher model"
             )
-        datafiles.write_jsonl(pairs, path)
+        write_jsonl(pairs, path)
         seconds = time.monotonic() - start
         datafiles.write_json({"fingerprint": fp, "stats": dataclasses.asdict(stats), "seconds": seconds}, path.with_suffix(".meta.json"))
         self._record_time("teacher", seconds, pairs=len(pairs), refused=stats.refused)
         self.log(f"teacher: {len(pairs)} pairs from {stats.kept_inputs}/{stats.inputs} inputs ({stats.refused} refused) -> {path}")
         return path
 
-    def stage_ft_ws(self) -> Path:
-        return self._train("ft_ws", "sft", self.base_folder, self.pairs(), {"teacher_pairs": self.pairs_path}, self.cfg.schedule.ws_epochs)
+    def warm_start(self) -> Path:
+        """ft_ws: SFT of the base model on the teacher pairs; every other student starts from it."""
+        return self._train(Training("ft_ws", "sft", self.base_folder, self.pairs(), {"teacher_pairs": self.pairs_path},
+                                    self.cfg.schedule.ws_epochs))
 
-    def stage_ft(self) -> Path:
-        return self._train("ft", "sft", self.ws, self.pairs(), {"teacher_pairs": self.pairs_path}, self.cfg.schedule.ft_epochs)
+    def imitation(self) -> Path:
+        """ft: more SFT epochs on the teacher pairs."""
+        return self._train(Training("ft", "sft", self.warm_start(), self.pairs(), {"teacher_pairs": self.pairs_path},
+                                    self.cfg.schedule.ft_epochs))
 
-    def stage_sd(self) -> Path:
+    def self_distillation(self) -> Path:
+        """sd: SFT on the critic-chosen candidates of the warm start."""
         from .sft import chosen_pairs
 
-        feedback = self.feedback(self.ws)
+        start = self.warm_start()
+        feedback = self.feedback(start)
         prefs = datafiles.read_preferences(feedback)
-        return self._train("sd", "sft", self.ws, chosen_pairs(prefs), {"feedback": feedback}, self.cfg.schedule.sd_epochs)
+        return self._train(Training("sd", "sft", start, chosen_pairs(prefs), {"feedback": feedback}, self.cfg.schedule.sd_epochs))
 
-    def stage_brio(self) -> Path:
-        return self._with_feedback("brio", "brio", self.ws, self.cfg.schedule.brio_epochs)
+    def brio(self) -> Path:
+        """brio: BRIO from the warm start on critic feedback, re-collected every K epochs."""
+        return self._with_feedback("brio", "brio", self.warm_start(), self.cfg.schedule.brio_epochs)
 
-    def stage_dpo(self) -> Path:
-        return self._with_feedback("dpo", "dpo", self.ws, self.cfg.schedule.dpo_epochs, ref=self.ws)
+    def dpo(self) -> Path:
+        """dpo: DPO from the warm start against it as the reference, feedback as for brio."""
+        start = self.warm_start()
+        return self._with_feedback("dpo", "dpo", start, self.cfg.schedule.dpo_epochs, ref=start)
 
-    def stage_brio_dpo(self) -> Path:
+    def brio_dpo(self) -> Path:
+        """brio_dpo: BRIO on the teacher's own ranked pairs (brio_t), then DPO against brio_t."""
         teacher_feedback = self.teacher_feedback()
         prefs = datafiles.read_preferences(teacher_feedback)
-        brio_t = self._train("brio_t", "brio", self.ws, prefs, {"teacher_feedback": teacher_feedback}, self.cfg.schedule.brio_epochs, recipe="brio_dpo")
+        brio_t = self._train(Training("brio_t", "brio", self.warm_start(), prefs, {"teacher_feedback": teacher_feedback},
+                                      self.cfg.schedule.brio_epochs, recipe="brio_dpo"))
         return self._with_feedback("brio_dpo", "dpo", brio_t, self.cfg.schedule.dpo_epochs, ref=brio_t)
 
     # ---- inputs of the stages -----------------------------------------------------------------
@@ -126,12 +155,8 @@ class Run:
 
     def pairs(self) -> list[dict[str, Any]]:
         if not self.pairs_path.is_file():
-            self.stage_teacher()
+            self.teacher_pairs()
         return datafiles.read_pairs(self.pairs_path)
-
-    @property
-    def ws(self) -> Path:
-        return self.stage_ft_ws()
 
     @on_main_process_first
     def feedback(self, source: Path) -> Path:
@@ -166,7 +191,7 @@ class Run:
                 f"critic feedback ({path.stem}) kept no pairs of {counts['inputs']} inputs ({counts}); raise feedback.k "
                 "or feedback.temperature, or widen feedback.length_ratio"
             )
-        datafiles.write_jsonl(records, path)
+        write_jsonl(records, path)
         seconds = time.monotonic() - start
         datafiles.write_json({"fingerprint": fp, "counts": counts, "seconds": seconds}, path.with_suffix(".meta.json"))
         self._record_time(f"feedback:{path.stem}", seconds, **counts)
@@ -184,51 +209,72 @@ class Run:
             prefs = datafiles.read_preferences(feedback)
             out_name = name if r == rounds - 1 else f"{name}-round{r + 1}"
             round_epochs = min(every, epochs - r * every) if epochs > 0 else 0
-            current = self._train(out_name, kind, current, prefs, {"feedback": feedback}, round_epochs,
-                                  ref=ref, recipe=name, round_info=(r + 1, rounds))
+            current = self._train(Training(out_name, kind, current, prefs, {"feedback": feedback}, round_epochs,
+                                           ref=ref, recipe=name, round=(r + 1, rounds)))
         return current
 
-    def _train(
-        self, out_name: str, kind: str, start: Path, records: list[dict[str, Any]], data: dict[str, Path], epochs: float,
-        ref: Path | None = None, recipe: str | None = None, round_info: tuple[int, int] = (1, 1),
-    ) -> Path:
-        overrides = getattr(self.cfg, kind)  # the config section is named after the trainer
-        out, work = self.dir / out_name, self.dir / "_work" / out_name
-        fp = fingerprint({"kind": kind, "start": _fingerprint_of(start), "ref": _fingerprint_of(ref) if ref else None,
-                          "data": {k: datafiles.file_sha256(p) for k, p in data.items()}, "args": overrides,
-                          "epochs": epochs, "seed": self.cfg.seed})
+    def _train(self, job: Training) -> Path:
+        """Run one trainer into run_dir/<job.name>, unless it is finished with the same fingerprint."""
+        out, work = self.dir / job.name, self.dir / "_work" / job.name
+        fp = self._fingerprint(job)
         if is_complete(out, fp):
             return out
-        if is_main_process():
-            if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() != fp:
-                shutil.rmtree(work)  # trainer checkpoints of another configuration: never resume from them
-            work.mkdir(parents=True, exist_ok=True)
-            (work / "fingerprint").write_text(fp)
-        wait_for_everyone()
-        resume = last_trainer_checkpoint(work)
-        self.log(f"{out_name}: {kind} from {start} for {epochs} epoch(s) on {len(records)} records"
+        resume = self._work_folder(work, fp)
+        self.log(f"{job.name}: {job.kind} from {job.start} for {job.epochs} epoch(s) on {len(job.records)} records"
                  + (f", resuming from {resume}" if resume else ""))
-        model, tokenizer = _load(start)
-        args = training_args(kind, overrides, work, epochs, self.cfg.seed)
-        trainer = self._trainer(kind, model, tokenizer, records, args, ref)
+        model, tokenizer = _load(job.start)
+        args = training_args(job.kind, self._arguments(job.kind), work, job.epochs, self.cfg.seed)
+        trainer = self._trainer(job.kind, model, tokenizer, job.records, args, job.ref)
         began = time.monotonic()
         trainer.train(resume_from_checkpoint=resume)
         seconds = time.monotonic() - began
-        manifest = {
+        manifest = self._manifest(job, trainer, args, fp, seconds)
+        if is_main_process():
+            save_student(trainer.model, tokenizer, out, manifest)
+            shutil.rmtree(work, ignore_errors=True)
+            self._record_time(job.name, seconds, steps=trainer.state.global_step)
+            self.log(f"{job.name}: {trainer.state.global_step} steps in {seconds:.0f}s -> {out}")
+        wait_for_everyone()
+        del trainer, model
+        gc.collect()
+        return out
+
+    def _arguments(self, kind: str) -> dict[str, Any]:
+        """The config section of the trainer's own arguments (sft, brio or dpo)."""
+        return {"sft": self.cfg.sft, "brio": self.cfg.brio, "dpo": self.cfg.dpo}[kind]
+
+    def _fingerprint(self, job: Training) -> str:
+        """How a checkpoint is made: trainer, parent and reference identities, data hashes, arguments, epochs, seed."""
+        return fingerprint({"kind": job.kind, "start": _fingerprint_of(job.start), "ref": _fingerprint_of(job.ref) if job.ref else None,
+                            "data": {k: datafiles.file_sha256(p) for k, p in job.data.items()}, "args": self._arguments(job.kind),
+                            "epochs": job.epochs, "seed": self.cfg.seed})
+
+    def _work_folder(self, work: Path, fp: str) -> str | None:
+        """The Trainer's folder for this fingerprint, and its last checkpoint to resume from (never another config's)."""
+        if is_main_process():
+            if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() != fp:
+                shutil.rmtree(work)  # trainer checkpoints of another configuration: never resume from them
+            atomic_write_text(work / "fingerprint", fp)
+        wait_for_everyone()
+        return last_trainer_checkpoint(work)
+
+    def _manifest(self, job: Training, trainer: Any, args: Any, fp: str, seconds: float) -> dict[str, Any]:
+        """What humor_bench.json records about a finished student (checkpoints.py)."""
+        return {
             "base_model": self.cfg.base_model,
-            "recipe": recipe or out_name,
-            "stage": out_name,
-            "trainer": kind,
-            "parent": str(start),
-            "reference_model": str(ref) if ref else None,
-            "round": round_info[0],
-            "rounds": round_info[1],
-            "data": {k: datafiles.describe_file(p) for k, p in data.items()},
-            "critic": _critic_of(data, self.cfg.feedback.critic),
+            "recipe": job.recipe or job.name,
+            "stage": job.name,
+            "trainer": job.kind,
+            "parent": str(job.start),
+            "reference_model": str(job.ref) if job.ref else None,
+            "round": job.round[0],
+            "rounds": job.round[1],
+            "data": {k: datafiles.describe_file(p) for k, p in job.data.items()},
+            "critic": _critic_of(job.data, self.cfg.feedback.critic),
             "steps": trainer.state.global_step,
-            "epochs": epochs,
+            "epochs": job.epochs,
             "seed": self.cfg.seed,
-            "hyperparameters": _hyperparameters(kind, args, trainer),
+            "hyperparameters": _hyperparameters(job.kind, args, trainer),
             "train_loss": _final_loss(trainer),
             "fingerprint": fp,
             "config": self.cfg.source,
@@ -236,17 +282,9 @@ class Run:
             "device": str(args.device),
             "processes": num_processes(),
         }
-        if is_main_process():
-            save_student(trainer.model, tokenizer, out, manifest)
-            shutil.rmtree(work, ignore_errors=True)
-            self._record_time(out_name, seconds, steps=trainer.state.global_step)
-            self.log(f"{out_name}: {trainer.state.global_step} steps in {seconds:.0f}s -> {out}")
-        wait_for_everyone()
-        del trainer, model
-        gc.collect()
-        return out
 
     def _trainer(self, kind: str, model: Any, tokenizer: Any, records: list[dict[str, Any]], args: Any, ref: Path | None) -> Any:
+        """The trainer of `kind` over the records (imported here: TRL loads slowly)."""
         if kind == "sft":
             from .sft import make_sft_trainer
 
@@ -272,6 +310,17 @@ class Run:
 
     def _record_time(self, stage: str, seconds: float, **extra: Any) -> None:
         datafiles.record_time(self.dir, stage, seconds, **extra)
+
+
+STAGES: dict[str, Callable[[Run], Path]] = {  # each stage's name -> the method that makes it, in recipe order
+    "teacher": Run.teacher_pairs,
+    "ft_ws": Run.warm_start,
+    "ft": Run.imitation,
+    "sd": Run.self_distillation,
+    "brio": Run.brio,
+    "dpo": Run.dpo,
+    "brio_dpo": Run.brio_dpo,
+}
 
 
 def _load(folder: Path) -> tuple[Any, Any]:

@@ -49,8 +49,8 @@ class Judging:
 def judgings(cfg: RecipeConfig) -> list[Judging]:
     """The critic (its feedback method) and, when configured, the independent judge (method auto)."""
     critic_args = dict(cfg.eval.task_args)
-    if cfg.feedback.method != "auto" and "method" not in critic_args:  # arbiter: the deprecated name of -T method
-        critic_args.setdefault("arbiter", cfg.feedback.method)
+    if cfg.feedback.method != "auto" and "arbiter" not in critic_args:  # arbiter: the deprecated name of -T method
+        critic_args.setdefault("method", cfg.feedback.method)
     out = [Judging("critic", cfg.eval.judge or cfg.feedback.critic, critic_args)]
     if cfg.eval.independent_judge:
         out.append(Judging("judge", cfg.eval.independent_judge, {k: v for k, v in cfg.eval.task_args.items() if k not in ("arbiter", "method")}))
