@@ -17,6 +17,7 @@ Preferences (critic feedback), one labeled candidate pair a line:
 from __future__ import annotations
 
 import hashlib
+import resource
 import json
 import time
 from collections import defaultdict
@@ -75,11 +76,22 @@ def read_timings(run_dir: str | Path) -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def record_time(run_dir: str | Path, stage: str, seconds: float, **extra: Any) -> None:
-    """run_dir/timings.json: stage -> wall seconds and details (the last run of each stage)."""
+def clock() -> tuple[float, float]:
+    """(wall, CPU) seconds now; CPU counts this process and its finished children (the inspect subprocesses),
+    so a stage's CPU seconds say what it cost on a shared machine, where wall time also counts the waiting."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.monotonic(), own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def record_time(run_dir: str | Path, stage: str, started: tuple[float, float], **extra: Any) -> float:
+    """run_dir/timings.json: stage -> wall and CPU seconds since `started` (a `clock()`) and details (the
+    last run of each stage); returns the wall seconds."""
+    wall, cpu = clock()
     timings = read_timings(run_dir)
-    timings[stage] = {"seconds": round(seconds, 1), **extra, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    timings[stage] = {"seconds": round(wall - started[0], 1), "cpu_seconds": round(cpu - started[1], 1), **extra,
+                      "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_json(timings, Path(run_dir) / "timings.json")
+    return wall - started[0]
 
 
 def file_sha256(path: str | Path) -> str:

@@ -98,7 +98,7 @@ class Run:
             return path
         t = self.cfg.teacher
         self.log(f"teacher: {t.model} on id/{t.split} (limit {t.limit})")
-        start = time.monotonic()
+        start = datafiles.clock()
         pairs, stats = collect_teacher_pairs(t.model, t.split, t.limit, t.n, t.temperature, t.top_p, t.max_tokens, t.model_args)
         if not pairs:
             raise datafiles.DataFileError(
@@ -106,9 +106,8 @@ class Run:
                 f"({stats.refused} refused, {stats.unparsed} unparsed); check the teacher model"
             )
         write_jsonl(pairs, path)
-        seconds = time.monotonic() - start
+        seconds = datafiles.record_time(self.dir, "teacher", start, pairs=len(pairs), refused=stats.refused)
         datafiles.write_json({"fingerprint": fp, "stats": dataclasses.asdict(stats), "seconds": seconds}, path.with_suffix(".meta.json"))
-        self._record_time("teacher", seconds, pairs=len(pairs), refused=stats.refused)
         self.log(f"teacher: {len(pairs)} pairs from {stats.kept_inputs}/{stats.inputs} inputs ({stats.refused} refused) -> {path}")
         return path
 
@@ -168,7 +167,7 @@ class Run:
             return path
         items = feedback_items(self.pairs(), self.cfg.feedback.limit)
         self.log(f"feedback: {self.cfg.feedback.k} candidates x {len(items)} inputs from {source}, critic {self.cfg.feedback.critic}")
-        start = time.monotonic()
+        start = datafiles.clock()
         records, counts = student_feedback(str(source), items, self.cfg.feedback, self.cfg.seed)
         gc.collect()
         return self._save_feedback(records, counts, path, fp, start)
@@ -180,21 +179,20 @@ class Run:
         fp = fingerprint({"feedback": dataclasses.asdict(self.cfg.feedback), "pairs": datafiles.file_sha256(self.pairs_path)})
         if self._data_is_current(path, fp):
             return path
-        start = time.monotonic()
+        start = datafiles.clock()
         items = feedback_items(self.pairs(), self.cfg.feedback.limit, teacher_candidates=True)
         records, counts = label_pairs(items, self.cfg.feedback, "teacher")
         return self._save_feedback(records, counts, path, fp, start)
 
-    def _save_feedback(self, records: list[dict[str, Any]], counts: dict[str, int], path: Path, fp: str, start: float) -> Path:
+    def _save_feedback(self, records: list[dict[str, Any]], counts: dict[str, int], path: Path, fp: str, start: tuple[float, float]) -> Path:
         if not records:
             raise datafiles.DataFileError(
                 f"critic feedback ({path.stem}) kept no pairs of {counts['inputs']} inputs ({counts}); raise feedback.k "
                 "or feedback.temperature, or widen feedback.length_ratio"
             )
         write_jsonl(records, path)
-        seconds = time.monotonic() - start
+        seconds = datafiles.record_time(self.dir, f"feedback:{path.stem}", start, **counts)
         datafiles.write_json({"fingerprint": fp, "counts": counts, "seconds": seconds}, path.with_suffix(".meta.json"))
-        self._record_time(f"feedback:{path.stem}", seconds, **counts)
         self.log(f"feedback: kept {counts['kept']} of {counts['inputs']} inputs {counts} -> {path}")
         return path
 
@@ -225,14 +223,14 @@ class Run:
         model, tokenizer = _load(job.start)
         args = training_args(job.kind, self._arguments(job.kind), work, job.epochs, self.cfg.seed)
         trainer = self._trainer(job.kind, model, tokenizer, job.records, args, job.ref)
-        began = time.monotonic()
+        began = datafiles.clock()
         trainer.train(resume_from_checkpoint=resume)
-        seconds = time.monotonic() - began
+        seconds = time.monotonic() - began[0]
         manifest = self._manifest(job, trainer, args, fp, seconds)
         if is_main_process():
             save_student(trainer.model, tokenizer, out, manifest)
             shutil.rmtree(work, ignore_errors=True)
-            self._record_time(job.name, seconds, steps=trainer.state.global_step)
+            datafiles.record_time(self.dir, job.name, began, steps=trainer.state.global_step)
             self.log(f"{job.name}: {trainer.state.global_step} steps in {seconds:.0f}s -> {out}")
         wait_for_everyone()
         del trainer, model
@@ -308,8 +306,6 @@ class Run:
         except json.JSONDecodeError:
             return False
 
-    def _record_time(self, stage: str, seconds: float, **extra: Any) -> None:
-        datafiles.record_time(self.dir, stage, seconds, **extra)
 
 
 STAGES: dict[str, Callable[[Run], Path]] = {  # each stage's name -> the method that makes it, in recipe order

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import resource
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -109,7 +107,7 @@ def evaluate(cfg: RecipeConfig, log: Callable[[str], None] = print) -> dict[tupl
 
 def _run_stage(cfg: RecipeConfig, student: str, suite: str, judging: Judging,
                logs: dict[tuple[str, str, str], Path], log: Callable[[str], None]) -> Path:
-    started, cpu = time.monotonic(), _cpu_seconds()
+    started = datafiles.clock()
     folder = REPO_ROOT / log_folder(cfg, student, suite, judging.kind)
     if judging.kind == "critic":
         command = eval_command(cfg, student, suite)
@@ -120,8 +118,7 @@ def _run_stage(cfg: RecipeConfig, student: str, suite: str, judging: Judging,
         path = latest_log(folder)
     else:
         path = rescore(logs[(student, suite, "critic")], suite, judging, folder, log)
-    datafiles.record_time(cfg.run_dir, f"{judging.kind}:{suite}:{student}", time.monotonic() - started,
-                          cpu_seconds=round(_cpu_seconds() - cpu, 1), log=str(_repo_path(path)))
+    datafiles.record_time(cfg.run_dir, f"{judging.kind}:{suite}:{student}", started, log=str(_repo_path(path)))
     return path
 
 
@@ -138,12 +135,6 @@ def rescore(source: Path, suite: str, judging: Judging, folder: Path, log: Calla
     target = folder / source.name
     write_eval_log(scored, str(target))
     return target
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds of this process and its finished children (the inspect subprocesses)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def fresh_log(folder: Path, checkpoint: Path) -> Path | None:
