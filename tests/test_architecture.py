@@ -110,6 +110,7 @@ def _files_matching(pattern: str) -> set[str]:
         "trainers/checkpoints.py",  # and a whole checkpoint folder renamed into place
     }),
     (r"cuda\.is_available\(", {"benchmark/models/device.py"}),  # the one device choice
+    (r"fcntl\.flock", {"benchmark/board/files.py"}),  # the one inter-process lock
     (r"Path\(\"results", {"benchmark/board/files.py"}),  # the one results folder
     (r"\"pairwise_humor_judge\"", {"scorers/scorer.py"}),  # the scorer's name
     (r"humor-bench: error:|sys\.exit\(2\)", {"benchmark/cli.py"}),  # the one error-to-message wrapper

@@ -16,10 +16,12 @@ LOCK_NAME = ".leaderboard.lock"  # lives in the log folder (ignored by git), bes
 
 
 @contextlib.contextmanager
-def locked(folder: Path):
-    """Exclusive fcntl lock on folder/LOCK_NAME for the duration of a rebuild."""
+def locked(folder: Path, name: str = LOCK_NAME):
+    """The one inter-process lock: exclusive fcntl lock on folder/name while the block runs (a board rebuild,
+    an embedded model's assembly or conversion)."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_NAME, "a") as handle:
+    with open(folder / name, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

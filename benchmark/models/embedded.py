@@ -13,8 +13,6 @@ as a safetensors folder in a cache, in the model's storage dtype; later loads ta
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import os
@@ -24,8 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.errors import HumorBenchError
-from benchmark.errors import MissingInputError
+from benchmark.board.files import locked
+from benchmark.errors import HumorBenchError, MissingInputError
 
 
 @dataclass(frozen=True)
@@ -158,7 +156,7 @@ def locate_gguf(alias: str = DEFAULT_ALIAS) -> Path:
         target = cache_root() / "gguf" / model.gguf_file
         if target.is_file() and target.stat().st_size == model.split.size:
             return target
-        with _file_lock(target.parent / f".{alias}.lock", make_parent=True):
+        with locked(target.parent, f".{alias}.lock"):
             if not (target.is_file() and target.stat().st_size == model.split.size):
                 assemble_split(model.split, target)
         return target
@@ -183,7 +181,7 @@ def ensure_converted(alias: str = DEFAULT_ALIAS, cache_dir: Path | None = None) 
     target = (cache_dir or default_cache_dir()) / alias
     if (target / "model.safetensors").is_file() or (target / "model.safetensors.index.json").is_file():
         return target
-    with _file_lock(target.parent / f".{alias}.lock", make_parent=True):
+    with locked(target.parent, f".{alias}.lock"):
         if (target / "model.safetensors").is_file() or (target / "model.safetensors.index.json").is_file():
             return target  # another process finished meanwhile
         gguf = locate_gguf(alias)
@@ -229,15 +227,3 @@ def _embedded(alias: str) -> EmbeddedModel:
             "(or pass a checkpoint folder with hf-folder/PATH)"
         )
     return EMBEDDED_MODELS[alias]
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, make_parent: bool = False):
-    if make_parent:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
