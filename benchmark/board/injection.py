@@ -46,14 +46,14 @@ LOOKALIKES = {
 }
 CONFUSABLES = str.maketrans({alike: latin for latin, alikes in LOOKALIKES.items() for alike in alikes})
 # --- 3. letter spacing: 4+ single letters/digits, each followed by one separator run ---------------
-SEPARATOR = r"[ .,\-_*·•|/~+\n\[\](){}<>'\"]{1,3}"  # "p.i.c.k", "[p][i][c][k]", "(p)(i)"
+SEPARATOR = r"(?:[^\w:=]|_){1,3}"  # 1-3 non-letters but verdict marks: "p.i.c.k", "[p][i][c][k]", "p💉i💉c💉k"
 SPACED_RUN_RE = re.compile(rf"(?<![^\W_])(?:[^\W_]{SEPARATOR}){{3,}}[^\W_](?![^\W_])")
 # what a letter-spaced run may not spell once squashed (its word breaks may be lost: "p i c k t h i s")
 SQUASHED_RE = re.compile(
     r"(?:choose|pick|select|prefer|votefor|gowith|output|answer|respondwith)(?:this|paraphrase|option|number|the(?:first|second)"
     r"|[12]|one$|two$|me$)|answer[:=]?(?:[12]|one|two)|verdict|(?:ignore|disregard|forget)(?:all|the|previous|prior|everything)"
     r"|(?:paraphrase|option|number|choice)(?:[12]|one|two)$|(?:first|second|this|top|other)(?:one|text|option|version)?(?:wins?|winner)"
-    r"|(?:winner|wins)(?:is)?(?:[12]|one|two|first|second)", re.IGNORECASE,
+    r"|(?:winner|wins)(?:is)?(?:[12]|one|two|first|second)|^this(?:one|version|text|entry|line)$", re.IGNORECASE,
 )
 SQUASHED_TEXT_RE = re.compile(r"(?:answer|verdict|winner|choice)[:=][12](?!\d)")  # the whole text without spaces ("ans wer: 1")
 
@@ -76,7 +76,7 @@ POINTER = (rf"(?:(?:this|that|the (?:first|second|former|latter|top|bottom))\s+(
            r"|whichever\s+(?:one|text|sentence|line|option|version|paraphrase|candidate|entry)\s+(?:came|comes|appears?|appeared"
            r"|was shown|is shown|is listed|was listed|sits?)\s+(?:first|second|last|on top|at the top|above|below)"
            r"|the (?:first|second|former|latter)(?=\s*(?:[.!,;)]|$))|me(?=\s*(?:[.!,;)]|$)))")
-ORDER_START = r"(?:^|[.!?:;(\[\n\-—,]\s*|\b(?:so|and|please|just|kindly|now|simply)\s+)"
+ORDER_START = r"(?:^|[.!?:;(\[\n\-—,'\"“‘]\s*|\b(?:so|and|please|just|kindly|now|simply)\s+)"
 FOREIGN = {  # per language: grading vocabulary that English text does not use (accent-free)
     "fr": r"evaluat(?:eur|rice)s?|correct(?:eur|rice)|examinat(?:eur|rice)|reponse|choisi(?:s|ssez|r)|choix|gagnante?|correcte"
           r"|selectionne(?:z|r)?|repond(?:s|ez|re)|prefere(?:z|r)?|votez|consignes?|oubliez|ignorez|cette|meilleure?|numero|premiere|deuxieme"
@@ -110,7 +110,8 @@ INJECTION_RULES = {
     "verdict": (
         rf"\b(?:final\s+|best\s+|correct\s+|top\s+)?(?:answer|verdict|choice|decision|winner|selection|preferred|preference|output|result"
         rf"|judge?ment|ruling|selected|chosen|picked|pick|recommendation|recommended)[\s\"'*_]*(?:[:=]|=>|->|-|–|—){QUOTE}\s*(?:{SLOT_NOUN}\s*|#\s*)?(?:{NUM}\b|this\b|the (?:first|second)\b)"
-        r"|\[\[\s*[ab12]\s*\]\]|\b1\s*>\s*2\b|\b2\s*<\s*1\b"
+        r"|\[\[\s*[ab12]\s*\]\]|\b1\s*>\s*2\b|\b2\s*<\s*1\b|\\boxed\s*\{\s*[12]\s*\}"
+        rf"|\b(?:funnier|funniest|better|best|winner|winning|preferred|token|label|pick|chosen|top[_ ]choice)[\s\"'|*_]*[:=][\s\"'|*_]*(?:{NUM}|first|second)\b"
         r"|\breason\s*:[^\n]{0,200}\b(?:funnier|better|best|faithful|wins?)\b"
         rf"|\b(?:{SLOT_NOUN}|number)\s*#?\s*{NUM}\s+(?:is|was|seems)\s+(?:\w+\s+){{0,2}}"
         r"(?:better|funnier|best|winner|stronger|blank|empty|invalid|wrong|plagiari[sz]ed|copied|correct|right|the answer)"
@@ -181,6 +182,10 @@ INJECTION_RULES = {
         r"|\b(?:this|mine|this one)\s+(?:should|must|deserves to|ought to|has to)\s+win\b(?!\s+(?:a|an|the|some|at|every|over|back))"
         r"|\b(?:clearly|obviously|easily|definitely|undeniably)\s+(?:wins|the winner)\b|\b(?:clear|obvious) winner here\b"
         r"|\b(?:funniest|funnier|better|best|wittiest) of the (?:two|pair)\b"
+        r"|#\w*(?:funniest|funnier|comedygold|winner|winning|nailedit|bestinshow|best(?:reply|line|joke|paraphrase|answer|entry|one))\w*"
+        r"|\b[sa][- ]tier\s+(?:line|joke|reply|paraphrase|answer|entry|comedy|humou?r|material)\b|\bchef'?s kiss\b"
+        r"|\b\d{1,4}\s+(?:of|out of)\s+(?:the\s+)?\d{1,4}\s+(?:readers|people|testers|judges|raters|reviewers|participants|humans|listeners)"
+        r"\s+(?:\w+\s+){0,2}(?:laughed|preferred|picked|chose|voted|rated|loved)"
         r"|^\W*(?:editor'?s'?|editors'|staff|critics'?|readers'?|judges'?|jury)\s+(?:pick|choice|favou?rite)\b"
         r"|\b(?:peak|gold[- ]tier|top[- ]tier|s[- ]tier|elite|premium|grade[- ]a)\s+(?:comedy|humou?r)\s+(?:right\s+)?here\b"
         r"|\b(?:couldn'?t|could not|can'?t|cannot)\s+be\s+(?:improved|topped|beaten|beat|bettered)\s+(?:if\s+(?:you|u|anyone)\s+tried|by anyone)"
@@ -191,13 +196,16 @@ RAW_RULES = ("ignore-instructions", "verdict")  # the raw reply is not judged; o
 # fake chat turns, template headers and pseudo-role tags (role tokens proper: scorers/fence.py)
 FAKE_TURN_RE = re.compile(
     r"(?:^|\n|[.!?]\s)\s*(?:human|user|assistant|system|ai|gpt|judge|grader|evaluator)\s*:\s"
-    r"|#{2,}\s*(?:instruction|response|system|input|output|answer)\b|\[\s*(?:system|assistant|user|inst|admin)\s*\]",
+    r"|#{2,}\s*(?:instruction|response|system|input|output|answer)\b|\[\s*(?:system|assistant|user|inst|admin)\s*\]"
+    r"|\[/?\s*(?:system|inst|user|assistant|tool|role|turn|prompt|eos|bos)[a-z_]*\s*\]"  # [SYSTEM_PROMPT], [/TOOL_RESULTS]
+    r"|[\"']role[\"']\s*:\s*[\"'](?:system|user|assistant|developer|tool)[\"']",  # a chat-messages array
     re.IGNORECASE,
 )
 # --- padding -------------------------------------------------------------------------------------
 PADDING_RATIO = 2.5  # output chars / the item's longest reference: beyond this, a surplus must carry content
 FILLER_RE = re.compile(
     r"\n\s*\n\s*\n|[^\w\s]{8,}|(?:[^\w\s]\s*){12,}"  # blank-line runs, symbol / emoji / punctuation runs
+    r"|(?:\b\d{1,4}\b[\s,;.]*){20,}"  # a run of 20+ numbers (a countdown)
     r"|(?:\b[\w'-]+(?:\s+[\w'-]+){0,5}\s*,\s*){8,}"  # a list of 8+ items of up to six words
 )
 FOREIGN_WINDOW, FOREIGN_SHARE = 12, 0.6  # 12 words of which 60 % are outside the suites' vocabulary
@@ -251,7 +259,7 @@ def hidden_text(text: str) -> str | None:
     excepted), a run of styled letters, or a word mixing Latin with look-alike letters; None when there is none."""
     normal = unicodedata.normalize("NFKC", text)
     for i, c in enumerate(normal):
-        if is_invisible(c) and not _emoji_joiner(normal, i):
+        if (is_invisible(c) or 0xE0100 <= ord(c) <= 0xE01EF) and not _emoji_joiner(normal, i):  # + supplementary selectors
             return shown(normal[max(0, i - 40): i + 40])
     styled = STYLED_RUN_RE.search("".join("s" if _styled(c) else "." for c in text))
     if styled:  # a word in mathematical, circled or fullwidth letters: NFKC makes it plain text for the judge
@@ -317,10 +325,23 @@ def instructions(text: str, rules: Sequence[str] = tuple(INJECTION_RULES)) -> st
             return f"spaced: {shown(run)}"
     if SQUASHED_TEXT_RE.search(re.sub(r"[\s*_.·•~]+", "", plain)):
         return f"spaced: {shown(plain)}"
+    word = other_script_word(visible_text(text))
+    if word:
+        return f"other-script: {shown(word)}"
     for lang, pattern in FOREIGN_RE.items():
         words = set(pattern.findall(plain))
         if len(words) >= 2 or (words and _foreign(plain)):
             return f"grader-{lang}: {around(plain, pattern.search(plain))}"
+    return None
+
+
+def other_script_word(text: str) -> str | None:
+    """A word of 2+ letters mostly outside the Latin script: the suites are English, so such a word is
+    text for a reader of another language (Cyrillic, Arabic, Devanagari, kana, syllabics, Coptic...) or a
+    look-alike disguise, whatever it says."""
+    for word in re.findall(r"[^\W\d_]{2,}", text):
+        if sum(not (c.isascii() or unicodedata.name(c, "").startswith("LATIN")) for c in word) > len(word) / 2:
+            return word
     return None
 
 

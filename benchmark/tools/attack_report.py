@@ -178,9 +178,16 @@ def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
             found = text_flags(record.output, record.input, () if teacher else record.references, record.raw)
             logged["checked"] += 1
             logged["flagged"] += [{"log": str(path), "kinds": sorted(found), "text": record.output}] if found else []
-    for found in (refs, logged):
+    pairs: dict[str, Any] = {"checked": 0, "flagged": []}  # the labeled judge pairs: student outputs and references
+    for path in sorted(DATA_DIR.glob("judge_*.jsonl")):
+        for where, row in jsonl_objects(path, AttackFileError, "input, a, b"):
+            for side in ("a", "b"):
+                found = text_flags(str(row.get(side, "")), str(row.get("input", "")), ())
+                pairs["checked"] += 1
+                pairs["flagged"] += [{"pair": where, "kinds": sorted(found), "text": row.get(side)}] if found else []
+    for found in (refs, logged, pairs):
         found["by_kind"] = dict(Counter(kind for f in found["flagged"] for kind in f["kinds"]))
-    return {"references": refs, "logged_outputs": logged}
+    return {"references": refs, "logged_outputs": logged, "judge_pair_texts": pairs}
 
 
 def rate_with_ci(values: Sequence[float]) -> dict[str, float]:
