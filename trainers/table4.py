@@ -34,18 +34,21 @@ def feedback_label(cfg: RecipeConfig, student: str) -> str:
     return f"{math.ceil(epochs / cfg.schedule.feedback_every)}/{epochs} epochs"
 
 
-def own_seconds(times: dict[str, dict], student: str) -> float:
-    """Wall seconds of the stages that made and judged this student (its rounds and their feedback)."""
+def own_seconds(times: dict[str, dict], student: str) -> tuple[float, float | None]:
+    """Wall and CPU seconds of the stages that made and judged this student (its rounds and their
+    feedback); CPU is None when a stage ran before CPU time was recorded."""
     def mine(stage: str) -> bool:
         return (stage == student or stage.startswith(f"{student}-round") or stage.startswith(f"feedback:{student}-round")
                 or stage.endswith(f":id:{student}") or (stage == FIRST_FEEDBACK and student != "ft"))
-    return sum(entry["seconds"] for stage, entry in times.items() if mine(stage))
+    entries = [entry for stage, entry in times.items() if mine(stage)]
+    cpu = None if any("cpu_seconds" not in e for e in entries) else sum(e["cpu_seconds"] for e in entries)
+    return sum(e["seconds"] for e in entries), cpu
 
 
 def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]:
     kinds = [j.kind for j in judgings(configs[0])] if configs else ["critic"]
     head = ["config", "student", "inputs (pairs)", "feedback", *(f"WTR {k} x100 [95% CI]" for k in kinds),
-            "length / reference", "minutes (own stages)", "minutes (shared: teacher, FT-WS)"]
+            "length / reference", "wall / CPU minutes (own stages)", "minutes (shared: teacher, FT-WS)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for cfg in configs:
         times = stage_times(cfg)
@@ -59,7 +62,9 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
             cells = [Path(cfg.source).stem, LABELS.get(student, student),
                      f"{cfg.teacher.limit} ({cfg.teacher.limit * cfg.teacher.n})", feedback_label(cfg, student)]
             cells += [wtr_cell(results[k]["metrics"], results[k]["values"]) if k in results else "n/a" for k in kinds]
-            cells += [f"{results['critic']['length_ratio']:.2f}", f"{own_seconds(times, student) / 60:.0f}", f"{shared / 60:.0f}"]
+            wall, cpu = own_seconds(times, student)
+            cells += [f"{results['critic']['length_ratio']:.2f}", f"{wall / 60:.0f} / " + ("–" if cpu is None else f"{cpu / 60:.0f}"),
+                      f"{shared / 60:.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -115,6 +120,8 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
     lines = ["# Table 4 at small scale: data size and feedback frequency", "",
              "Made by `humor-bench table4 " + " ".join(str(p) for p in config_paths) + "`. ID test suite, WTR against the",
              "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
-             "Minutes are wall time on this machine; stages shared by a run folder are counted once, in the last column.", ""]
+             "Minutes on this machine (2 cores, often shared, so wall time is an upper bound; CPU: – where a stage ran before",
+             "CPU time was recorded). Stages shared by a run folder are counted once, in the last column; 0 there means the",
+             "warm start was hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).", ""]
     lines += table4_rows(configs, logs) + [""]
     return atomic_write_text(out, "\n".join(lines) + "\n")
