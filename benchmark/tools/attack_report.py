@@ -180,7 +180,7 @@ def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
             logged["flagged"] += [{"log": str(path), "kinds": sorted(found), "text": record.output}] if found else []
     pairs: dict[str, Any] = {"checked": 0, "flagged": []}  # the labeled judge pairs: student outputs and references
     for path in sorted(DATA_DIR.glob("judge_*.jsonl")):
-        for where, row in jsonl_objects(path, AttackFileError, "input, a, b"):
+        for where, row in jsonl_objects(path, AttackFileError, "input, a, b", where="{name}:{number}"):
             for side in ("a", "b"):
                 found = text_flags(str(row.get(side, "")), str(row.get("input", "")), ())
                 pairs["checked"] += 1
