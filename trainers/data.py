@@ -24,7 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmark.board.files import atomic_write_text, jsonl_objects
+from benchmark.board import files
+from benchmark.board.files import jsonl_objects
 from benchmark.errors import HumorBenchError
 
 PAIR_KEYS = {"id": str, "input": str, "paraphrase": str}
@@ -68,7 +69,7 @@ def read_preferences(path: str | Path) -> list[dict[str, Any]]:
 def write_json(obj: Any, path: str | Path) -> Path:
     """Pretty JSON through the one atomic writer; `default=str` because manifests carry trainer values
     (enums, paths) that JSON cannot hold as they are."""
-    return atomic_write_text(Path(path), json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+    return files.write_json(obj, Path(path), ensure_ascii=False, default=str)
 
 
 def read_timings(run_dir: str | Path) -> dict[str, dict[str, Any]]:

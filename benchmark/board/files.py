@@ -52,9 +52,9 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(data: Any, path: Path) -> Path:
-    """Pretty JSON (indent 2, trailing newline), atomically."""
-    return atomic_write_text(Path(path), json.dumps(data, indent=2) + "\n")
+def write_json(data: Any, path: Path, **dumps: Any) -> Path:
+    """Pretty JSON (indent 2, trailing newline), atomically; `dumps`: more json.dumps options."""
+    return atomic_write_text(Path(path), json.dumps(data, indent=2, **dumps) + "\n")
 
 
 def write_jsonl(rows: Iterable[Any], path: Path) -> Path:
