@@ -14,7 +14,7 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from benchmark.board.files import atomic_write_text
 
@@ -73,13 +73,9 @@ WARM_START_FILES = ("data/teacher_pairs.jsonl", "data/teacher_pairs.meta.json", 
                     "feedback/ft_ws.jsonl", "feedback/ft_ws.meta.json")  # what FT-WS and its first feedback made
 
 
-def _section(value: Any) -> Any:
-    return value.model_dump() if hasattr(value, "model_dump") else dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
-
-
 def warm_start_key(cfg: RecipeConfig) -> str:
     """What the teacher data, FT-WS and the first feedback round depend on (the variants differ after)."""
-    parts = {"base": cfg.base_model, "seed": cfg.seed, "teacher": _section(cfg.teacher), "feedback": _section(cfg.feedback),
+    parts = {"base": cfg.base_model, "seed": cfg.seed, "teacher": dataclasses.asdict(cfg.teacher), "feedback": dataclasses.asdict(cfg.feedback),
              "ws_epochs": cfg.schedule.ws_epochs, "sft": cfg.sft}
     return json.dumps(parts, sort_keys=True, default=str)
 
