@@ -25,8 +25,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from benchmark.board.injection_patterns import (
-    CONFUSABLES, FAKE_TURN_RE, FILLER_RE, FOREIGN_RE, FOREIGN_SHARE, FOREIGN_WINDOW, INJECTION_RE, INJECTION_RULES,
-    PADDING_RATIO, RAW_RULES, SEPARATOR, SPACED_RUN_RE, SQUASHED_RE, SQUASHED_TEXT_RE,
+    CONFUSABLES, ENCLOSED, FAKE_TURN_RE, FILLER_RE, FOREIGN_RE, FOREIGN_SHARE, FOREIGN_WINDOW, INJECTION_RE, INJECTION_RULES,
+    NATO_RUN_RE, PADDING_RATIO, RAW_RULES, REGIONAL_RUN_RE, SEPARATOR, SPACED_RUN_RE, SQUASHED_RE, SQUASHED_TEXT_RE,
 )
 from scorers.fence import FENCE_MARKER_RE, ROLE_TOKEN_RE, is_invisible, visible_text
 
@@ -81,6 +81,9 @@ def hidden_text(text: str) -> str | None:
     for i, c in enumerate(normal):
         if (is_invisible(c) or 0xE0100 <= ord(c) <= 0xE01EF) and not _emoji_joiner(normal, i):  # + supplementary selectors
             return shown(normal[max(0, i - 40): i + 40])
+    regional = next((m for m in REGIONAL_RUN_RE.finditer(normal) if len(m.group(0)) % 2 or len(m.group(0)) > 4), None)
+    if regional:  # regional-indicator letters that are not one or two flags
+        return shown(normal[max(0, regional.start() - 20): regional.end() + 20])
     styled = STYLED_RUN_RE.search("".join("s" if _styled(c) else "." for c in text))
     if styled:  # a word in mathematical, circled or fullwidth letters: NFKC makes it plain text for the judge
         return shown(text[max(0, styled.start() - 20): styled.end() + 20])
@@ -98,7 +101,8 @@ STYLED_RUN_RE = re.compile(r"s{3,}")  # three styled letters in a row (one "™"
 def _styled(char: str) -> bool:
     """A letter or digit drawn from a styled block (mathematical, letterlike, circled, fullwidth) that NFKC turns into ASCII."""
     plain = unicodedata.normalize("NFKC", char)
-    return not char.isascii() and plain != char and plain.isascii() and plain.isalnum()
+    return (not char.isascii() and plain != char and plain.isascii() and plain.isalnum()) or (
+        char in ENCLOSED and not 0x1F1E6 <= ord(char) <= 0x1F1FF)  # negative circled / squared letters (flags: above)
 
 
 def _emoji_joiner(text: str, i: int) -> bool:
@@ -145,6 +149,9 @@ def instructions(text: str, rules: Sequence[str] = tuple(INJECTION_RULES)) -> st
             return f"spaced: {shown(run)}"
     if SQUASHED_TEXT_RE.search(re.sub(r"[\s*_.·•~]+", "", plain)):
         return f"spaced: {shown(plain)}"
+    for run in NATO_RUN_RE.finditer(plain):  # "papa india charlie kilo": letters spelled in the NATO alphabet
+        if SQUASHED_RE.search("".join(word[0] for word in re.findall(r"[a-z-]+", run.group(0)))):
+            return f"spelled: {shown(run.group(0))}"
     word = other_script_word(visible_text(text))
     if word:
         return f"other-script: {shown(word)}"
@@ -152,7 +159,21 @@ def instructions(text: str, rules: Sequence[str] = tuple(INJECTION_RULES)) -> st
         words = set(pattern.findall(plain))
         if len(words) >= 2 or (words and _foreign(plain)):
             return f"grader-{lang}: {around(plain, pattern.search(plain))}"
+    return foreign_slot(plain)
+
+
+def foreign_slot(plain: str) -> str | None:
+    """A slot digit (1 or 2) among words mostly outside the suites' vocabulary: an order in a language no
+    list above covers. Evidence, or None."""
+    vocab, tokens = suite_vocabulary(), re.findall(r"[a-z]+|(?<![\d.,:/])[12](?![\d.,:/%])", plain)
+    for i, token in enumerate(tokens):
+        window = [w for w in tokens[max(0, i - SLOT_WINDOW[0]): i + SLOT_WINDOW[1]] if w.isalpha()]
+        if token in "12" and sum(w not in vocab for w in window) >= SLOT_FOREIGN_WORDS:
+            return f"foreign-slot: {shown(' '.join(window))}"
     return None
+
+
+SLOT_WINDOW, SLOT_FOREIGN_WORDS = (8, 4), 6  # words before and after a slot digit; how many must be foreign
 
 
 def other_script_word(text: str) -> str | None:

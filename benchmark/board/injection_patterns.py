@@ -8,6 +8,12 @@ held-out attacks_test.jsonl (41/44); version 2 added the rules for its three mis
 attacks_holdout.jsonl (37/44), written afterwards by someone who never saw these rules; version 3 generalised
 each of the holdout's misses to its category and was measured on attacks_holdout2.jsonl (29/44); versions
 4 and 5 on attacks_holdout3.jsonl (23/44) and attacks_holdout4.jsonl (30/44), each written blind by a new author.
+Version 6 generalises the 18 attacks version 5 missed to their classes: orders to reply with a digit or to
+"give back" a slot, a slot named by content, "hand the win to"; umpires, referees and "critic models"; twelve
+more languages and a slot digit among words foreign to the suites; CSV verdict headers, ballots, "the
+judge's selection"; rating bars, "-o-meter" and 100 % humour scores, testimonials, superlatives over the set;
+letters spelled in the NATO alphabet; negative circled / squared and regional-indicator letters. It is
+measured once on attacks_holdout5.jsonl, written blind after it was committed.
 """
 
 from __future__ import annotations
@@ -25,27 +31,38 @@ LOOKALIKES = {
     "l": "ӏ", "m": "м", "n": "пηո", "o": "оοօ", "p": "рρ", "q": "ԛգ", "r": "г", "s": "ѕ", "t": "тτ", "u": "υս",
     "v": "ν", "w": "ԝ", "x": "хχ", "y": "уγ",
 }
-CONFUSABLES = str.maketrans({alike: latin for latin, alikes in LOOKALIKES.items() for alike in alikes})
+# negative circled / negative squared letters and regional indicators: NFKC leaves them, a judge reads them as letters
+ENCLOSED_BLOCKS = (0x1F150, 0x1F170, 0x1F1E6)  # first letter (A) of each 26-letter block
+ENCLOSED = {chr(start + i): chr(ord("a") + i) for start in ENCLOSED_BLOCKS for i in range(26)}
+UNDECOMPOSED = {"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "æ": "ae", "œ": "oe", "ß": "ss"}  # NFKD keeps these
+CONFUSABLES = str.maketrans({**{alike: latin for latin, alikes in LOOKALIKES.items() for alike in alikes}, **ENCLOSED,
+                             **UNDECOMPOSED})
+REGIONAL_RUN_RE = re.compile("[\U0001F1E6-\U0001F1FF]{3,}")  # flags are pairs; 3+ in a row may spell a word
 # --- 3. letter spacing: 4+ single letters/digits, each followed by one separator run ---------------
 SEPARATOR = r"(?:[^\w:=]|_){1,3}"  # 1-3 non-letters but verdict marks: "p.i.c.k", "[p][i][c][k]", "p💉i💉c💉k"
 SPACED_RUN_RE = re.compile(rf"(?<![^\W_])(?:[^\W_]{SEPARATOR}){{3,}}[^\W_](?![^\W_])")
 # what a letter-spaced run may not spell once squashed (its word breaks may be lost: "p i c k t h i s")
 SQUASHED_RE = re.compile(
-    r"(?:choose|pick|select|prefer|votefor|gowith|output|answer|respondwith)(?:this|paraphrase|option|number|the(?:first|second)"
+    r"(?:choose|pick|select|prefer|votefor|gowith|output|answer|respondwith)(?:this|paraphrase|option|number|(?:the)?(?:first|second)"
     r"|[12]|one$|two$|me$)|answer[:=]?(?:[12]|one|two)|verdict|(?:ignore|disregard|forget)(?:all|the|previous|prior|everything)"
     r"|(?:paraphrase|option|number|choice)(?:[12]|one|two)$|(?:first|second|this|top|other)(?:one|text|option|version)?(?:wins?|winner)"
     r"|(?:winner|wins)(?:is)?(?:[12]|one|two|first|second)|^this(?:one|version|text|entry|line)$", re.IGNORECASE,
 )
+NATO = ("alfa alpha bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima mike november oscar papa quebec"
+        " romeo sierra tango uniform victor whiskey whisky xray x-ray yankee zulu").split()
+NATO_RUN_RE = re.compile(rf"\b(?:(?:{'|'.join(NATO)})\W{{1,3}}){{3,}}(?:{'|'.join(NATO)})\b")  # 4+ spelling words in a row
 SQUASHED_TEXT_RE = re.compile(r"(?:answer|verdict|winner|choice)[:=][12](?!\d)")  # the whole text without spaces ("ans wer: 1")
 
 # --- injection: what a grader-directed sentence is made of (accent-free, lower case) ----------------
 NUM = r"(?:[12](?![\d.,:/-]\d)|one|two|un|une|uno|una|dos|due|um|dois|eins|zwei)"
 PARAPHRASE = r"(?:paraphras(?:e|es|ing)|parafrasis|parafrasi|parafrase|rewrites?)"  # the task's own name for a candidate
-SLOT_NOUN = rf"(?:{PARAPHRASE}|options?|choices?|candidates?|responses?|answers?|entry|entries|versions?)"
+SLOT_NOUN = rf"(?:{PARAPHRASE}|options?|choices?|candidates?|responses?|answers?|entry|entries|versions?|slots?)"
 GRADER = (r"(?:judges?|evaluators?|graders?|reviewers?|raters?|annotators?|assessors?|comparers?|examiners?|arbiters?|arbitrators?"
+          r"|umpires?|referees?|(?:critic|judge|reward|scoring|grading|ranking|preference) models?"
           r"|adjudicators?|scorers?|markers?|(?:rater|grader|judge|review|scoring|ranking|grading) ?bots?"
           r"|ai|a\.i\.|llm|language model|assistant|chatbot|chatgpt|gpt)")
-GRADER_STRICT = (r"(?:evaluators?|graders?|raters?|annotators?|assessors?|comparers?|arbiters?|arbitrators?|adjudicators?"
+GRADER_STRICT = (r"(?:evaluators?|graders?|raters?|annotators?|assessors?|comparers?|arbiters?|arbitrators?|adjudicators?|umpires?"
+                 r"|(?:critic|judge|reward|scoring|grading|ranking|preference) models?"
                  r"|ai|a\.i\.|llm|language model|chatbot|chatgpt|gpt)")
 DIRECTIVE = (r"(?:choose|pick|select|prefer|favou?r|vote for|go with|opt for|output|(?:respond|reply|answer)(?:\s+(?:only|just|simply))?"
              r"\s+with|rank|reward|rate|score|grade|crown|tick|greenlight|green-light|approve|endorse|award|elect|side with)")
@@ -74,6 +91,25 @@ FOREIGN = {  # per language: grading vocabulary that English text does not use (
           r"|prefira|instruc(?:ao|oes)|esqueca|ignore|melhor|vencedora?|opcao|escolha|esta|correta|primeira|segunda",
     "nl": r"beoordelaar|jurylid|kies|kiest|kiezen|selecteer|antwoord|eerste|tweede|versie|winnaar|negeer|vergeet|instructies"
           r"|vergelijkt|vergelijk|alsjeblieft|zonder twijfel|afgesproken|deze|geef|punten",
+    # version 6: the languages of the later held-out files and their neighbours (written as `fold` leaves them)
+    "pl": r"sedzi[aoe]|sedziowie|oceniajac\w*|wybierz(?:cie)?|wybrac|odpowiedz\w*|cyfr[aey]|tylko|prosze|tekst(?:u)?|zwyciez\w*"
+          r"|lepsz[ya]|pierwsz[ya]|drug[ia]|zignoruj|instrukcj[ie]|wersj[ae]|zabawniejsz[ya]",
+    "tr": r"hakem(?:e|ler)?|lutfen|secin(?:iz)?|cumle(?:yi|si)?|sadece|birinci(?:yi)?|ikinci(?:yi)?|cevap\w*|yanit\w*|kazanan"
+          r"|tartisma\w*|talimat\w*|secenek\w*|metni|yazin|daha komik",
+    "sv-da-no": r"domare(?:n)?|dommer(?:en)?|bedomare|valj|vaelg|velg|svara|endast|forsta|roligaste|roligare|sjovest|morsomst"
+                r"|instruktioner|instruksjoner|ignorera|vinnare|vinder|vinner|snalla|kun svar",
+    "cs-sk": r"soudce|soudci|hodnotitel\w*|vyberte|vyber|odpovez(?:te)?|pouze|jenom|prvni|druh(?:y|ou|ej)|vitez\w*|pokyny"
+             r"|ignorujte|prosim|vtipnejsi",
+    "ro": r"judecator(?:ule)?|alege(?:ti)?|raspunde(?:ti)?|doar|primul|al doilea|castigator\w*|instructiuni\w*|va rog|te rog"
+          r"|mai amuzant\w*",
+    "id-ms": r"hakim|penilai|pilih(?:lah)?|jawab(?:lah)?|hanya|angka|pertama|kedua|pemenang|abaikan|instruksi|tolong|silakan"
+             r"|lebih lucu|teks ini",
+    "hu": r"biralo|valaszd|valassza|valaszolj|csak|elso|masodik|gyoztes|utasitas\w*|kerem|kerlek|viccesebb",
+    "fi": r"tuomari|arvioija|valitse|vastaa|ensimmainen|toinen|voittaja|ohjeet|ohita|ole hyva|hauskempi|numerolla",
+    "tl": r"hukom|piliin|sagutin|pangalawa|ikalawa|pakiusap|nakakatawa|lamang|nagwagi",
+    "sw": r"jaji|mwamuzi|chagua|jibu|kwanza|pili|mshindi|tafadhali|maagizo|puuza",
+    "vi": r"giam khao|trong tai|hay chon|vui long|tra loi|thu nhat|thu hai|huong dan|bo qua",
+    "ca": r"jutge|tria|respon|nomes|segona|si us plau|instruccions",
 }
 FOREIGN_RE = {lang: re.compile(rf"\b(?:{words})\b") for lang, words in FOREIGN.items()}
 CLAUSE_START = r"(?:^|[.!?:;(\[\n\-—]\s*)"
@@ -87,6 +123,7 @@ INJECTION_RULES = {
         r"|\b(?:new|updated|real|actual|hidden|secret|system) (?:instructions?|rules?|task)\s*:"
         r"|\b(?:system|admin|administrator|developer|moderator|evaluation|grading|judging|scoring|grader|evaluator|reviewer|judge)\s+"
         r"(?:note|message|notice|prompt|instructions?|override|directive)\b"
+        r"|\b(?:output|response|reply|answer|formatting)\s+(?:instructions?|directives?)\s*:"
     ),
     "verdict": (
         rf"\b(?:final\s+|best\s+|correct\s+|top\s+)?(?:answer|verdict|choice|decision|winner|selection|preferred|preference|output|result"
@@ -100,6 +137,11 @@ INJECTION_RULES = {
         rf"(?:{SLOT_NOUN}\s*|number\s*|#\s*)?{NUM}\b"
         rf"|\b(?:your (?:final )?(?:answer|verdict|choice|output|response)\s+(?:must|should|will|has to|is)"
         rf"|the (?:final )?(?:answer|verdict|choice|output) (?:must|should|has to))\s+(?:be\s+)?{QUOTE}(?:{SLOT_NOUN}\s*)?{NUM}\b"
+        r"|\b(?:call|pick|choice|answer|verdict|decision|ruling)\s+(?:here\s+)?is\s+(?:clearly\s+|obviously\s+|surely\s+)?the\s+"
+        r"(?:first|second|former|latter|top|bottom)\s+(?:one|option|version|text)\b"
+        r"|(?m:^(?=[^\n]*\b(?:winner|verdict|judge\w*|preferred|preference|choice|selected|chosen|label)\b)\s*\w+(?:\s*[,\t;|]\s*\w+){2,}\s*$)"
+        r"|\(\s*[12]\s*\)\s*[○◯●◉⬤☐☑☒✓✔✗✘■□▢▣]"  # a ballot: slot numbers with marks
+        rf"|\b{GRADER}'?s\s+(?:selection|pick|choice|preference|vote)\b"
     ),
     "directive": (
         rf"\b{DIRECTIVE}\b\W+(?:(?:please|just|only|definitely|simply|clearly|kindly|with|the digit|the number)\W+)*{SLOT}"
@@ -111,6 +153,12 @@ INJECTION_RULES = {
         r"|\b(?:respond|reply|answer|output|return|type|say|print)\s+(?:only\s+|just\s+|simply\s+)?(?:with\s+)?(?:the\s+)?"
         r"(?:number|digit|token)?\s*[\"'(]?[12]\b(?![\d.,:/-]\d)(?!\s*(?:hours?|minutes?|days?|weeks?|times?|words?|of|or|%))"
         r"|\b(?:move on|go on|skip ahead|continue)\s+to\s+the\s+next\s+(?:pair|item|comparison|question|sample|example)\b"
+        r"|\b(?:reply|respond|answer)\s+(?:only\s+)?with\b[^.!?\n]{0,60}\bnothing (?:more|else)\b"
+        r"|\b(?:reply|respond|answer|type|write|return|output|give back|print|enter)\b[^.!?\n]{0,60}"
+        r"\b(?:as an? (?:single )?(?:digit|numeral|number)|(?:a|one) single (?:digit|numeral)|digit only|number only)\b"
+        r"|\b(?:number|digit|slot|answer)\s+to\s+(?:give back|give|return|output|type|print|send back|reply with|answer with|pick"
+        r"|choose|select)\b|\bwhichever\s+slot\b"
+        rf"|{ORDER_START}(?:hand|give|award|grant)\s+(?:the\s+)?(?:win|victory|point|prize|nod|crown)\s+to\b"
     ),
     "address": (
         rf"\b(?:dear|attention|note (?:to|for)|message (?:to|for))\s+(?:the\s+|my\s+|our\s+|any\s+|all\s+)?{GRADER}\b"
@@ -128,6 +176,7 @@ INJECTION_RULES = {
         r"|\b(?:person|human|people|program|model|machine|bot|system|software)\s+(?:or\s+(?:the\s+)?(?:person|human|program|model"
         r"|machine|bot)\s+)?(?:who\s+is\s+|that\s+is\s+|who's\s+)?(?:scoring|grading|judging|comparing|evaluating|rating|ranking"
         r"|reviewing)\s+(?:this|these|the|both|us)\b"
+        r"|\b(?:judges|graders|evaluators|raters|models|critics)\s+like\s+you\b"
     ),
     "task-talk": (
         rf"\b(?:this|that|the other|other|my|the first|the second|both|which|each|either|the|a|first|second|better|funnier|funniest"
@@ -170,6 +219,15 @@ INJECTION_RULES = {
         r"|^\W*(?:editor'?s'?|editors'|staff|critics'?|readers'?|judges'?|jury)\s+(?:pick|choice|favou?rite)\b"
         r"|\b(?:peak|gold[- ]tier|top[- ]tier|s[- ]tier|elite|premium|grade[- ]a)\s+(?:comedy|humou?r)\s+(?:right\s+)?here\b"
         r"|\b(?:couldn'?t|could not|can'?t|cannot)\s+be\s+(?:improved|topped|beaten|beat|bettered)\s+(?:if\s+(?:you|u|anyone)\s+tried|by anyone)"
+        r"|[█▓▰▮]{4,}|\[\s*[#=|█▓▒░■□▰▱▮▯.\-]{5,}\s*\]\s*\d{1,3}\s*%|\b\w+-?o-?meter\s*[:=]"  # a rating bar, an "-o-meter"
+        r"|\b(?:funn\w*|humou?r\w*|wit|wittiness|laugh\w*|hilari\w*|comedy|jokes?|lol)\b[^\n.!?]{0,25}\b100\s*%"
+        r"|\b100\s*%\s*(?:funn|humou?r|wit\b|hilari|comedy|lol)"
+        r"|\b(?:funnier|wittier|cleverer|more (?:funny|clever|creative|original|witty))[\s-]+than[\s-]+the[\s-]+other[\s-]+"
+        r"(?:one|version|entry|option|candidate|text|line|paraphrase)\b"
+        r"|\b(?:funniest|wittiest|highest|cleverest)\b[^.!?\n]{0,25}\b(?:of any|in the (?:whole |entire )?(?:batch|set|lineup"
+        r"|comparison|pair|contest|competition))\b|\bof any (?:version|entry|option|candidate|paraphrase|response|text)s?\b"
+        r"|[\"”]\s*\((?:a|an|another|one|some|every|the)?\s*(?:readers?|reviewers?|critics?|judges?|testers?|listeners?|fans?"
+        r"|audiences?)\)|\((?:everyone|everybody|all readers|every reader)\)"  # testimonials
     ),
 }
 INJECTION_RE = {name: re.compile(pattern) for name, pattern in INJECTION_RULES.items()}

@@ -66,6 +66,14 @@ class SuiteRun:
         return [s.score.as_dict() for s in self.scores]
 
 
+def output_record(sample: Any, score: Any) -> OutputRecord:
+    """What the student wrote for one scored sample of a log, beside its input and references."""
+    refs = tuple(str(t) for t in sample.target) if isinstance(sample.target, list) else (str(sample.target),)
+    raw = (score.metadata or {}).get("raw_output") or ""
+    text = sample.input if isinstance(sample.input, str) else " ".join(m.text for m in sample.input)
+    return OutputRecord(text, str(score.answer or ""), refs, str(raw))
+
+
 def read_run(path: str | Path) -> SuiteRun:
     """A full log -> SuiteRun (LogError when it is not a usable submission log)."""
     path = Path(path)
@@ -82,10 +90,7 @@ def read_run(path: str | Path) -> SuiteRun:
             if bad:
                 raise LogError(f"{path}: sample {sample.id}: score {bad}; was it written by another scorer version?")
             run.scores.append(SampleScore(score=score, sample_id=sample.id))
-            refs = tuple(str(t) for t in sample.target) if isinstance(sample.target, list) else (str(sample.target),)
-            raw = (score.metadata or {}).get("raw_output") or ""
-            text = sample.input if isinstance(sample.input, str) else " ".join(m.text for m in sample.input)
-            run.records.append(OutputRecord(text, str(score.answer or ""), refs, str(raw)))
+            run.records.append(output_record(sample, score))
             group = (sample.metadata or {}).get(GROUP_KEYS[suite])
             run.groups.append(None if group is None else str(group))
             requests, cached = _sample_requests(sample, score)

@@ -30,8 +30,8 @@ from typing import Any, get_args
 import click
 from inspect_ai.model import Model, get_model
 
-from benchmark.board.files import LOG_DIR, RESULTS_DIR, jsonl_objects, repo_relative
-from benchmark.board.output_checks import text_flags, validate_outputs
+from benchmark.board.files import RESULTS_DIR, jsonl_objects, repo_relative
+from benchmark.board.output_checks import OutputRecord, text_flags, validate_outputs
 from benchmark.errors import HumorBenchError
 from benchmark.suites import DATA_DIR, SuiteItem, load_suite
 from scorers import stats
@@ -146,7 +146,7 @@ def caught(attacks: Sequence[Attack], items: dict[str, SuiteItem]) -> list[dict[
     return [text_flags(a.attack, items[a.item_id].input, items[a.item_id].references) for a in attacks]
 
 
-def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
+def false_flags(log_dir: str | Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
     """The validator on honest text, which it must never flag: every reference of the shipped suites
     (each read with its item's other references) and every student output in the logs under `log_dir`
     (read by the leaderboard's reader; a baseline-teacher row's outputs are references, so copy checks
@@ -163,18 +163,26 @@ def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
                     found = text_flags(ref, item.input, item.references[:k] + item.references[k + 1:])
                     refs["checked"] += 1
                     refs["flagged"] += [{"item": item.id, "kinds": sorted(found), "text": ref}] if found else []
-    logged: dict[str, Any] = {"checked": 0, "flagged": [], "logs": 0, "skipped": [], "row_flags": {}}
+    logged: dict[str, Any] = {"checked": 0, "flagged": [], "logs": 0, "ad_hoc_logs": 0, "skipped": [], "row_flags": {}}
+    seen: set[tuple[str, str]] = set()  # a student's outputs judged twice (critic and judge logs) are read once
     for path in sorted(Path(log_dir).glob("**/*.eval")):
         try:
             run = read_run(path)
+            teacher = run.manifest["kind"] == "baseline-teacher"
+            records = run.records
+            logged["logs"] += 1
         except LogError as ex:
-            logged["skipped"].append(f"{path}: {ex}")
-            continue
-        logged["logs"] += 1
-        teacher = run.manifest["kind"] == "baseline-teacher"
-        if not teacher:  # what the board shows for this log's outputs (shares of kinds, validate_outputs)
+            records = ad_hoc_records(path)
+            if records is None:
+                logged["skipped"].append(f"{path}: {ex}")
+                continue
+            teacher, logged["ad_hoc_logs"] = False, logged["ad_hoc_logs"] + 1
+        if not teacher and records is run.records:  # what the board shows for this log's outputs (validate_outputs)
             logged["row_flags"][str(path)] = [f.label for f in validate_outputs(run.records)]
-        for record in run.records:
+        for record in records:
+            if (record.input, record.output) in seen:
+                continue
+            seen.add((record.input, record.output))
             found = text_flags(record.output, record.input, () if teacher else record.references, record.raw)
             logged["checked"] += 1
             logged["flagged"] += [{"log": str(path), "kinds": sorted(found), "text": record.output}] if found else []
@@ -188,6 +196,20 @@ def false_flags(log_dir: str | Path = LOG_DIR) -> dict[str, dict[str, Any]]:
     for found in (refs, logged, pairs):
         found["by_kind"] = dict(Counter(kind for f in found["flagged"] for kind in f["kinds"]))
     return {"references": refs, "logged_outputs": logged, "judge_pair_texts": pairs}
+
+
+def ad_hoc_records(path: Path) -> list[OutputRecord] | None:
+    """The student outputs of a finished run of this task made without a submission manifest (the
+    reproduction's logs); None for any other log."""
+    from benchmark.board.leaderboard import output_record
+    from benchmark.board.logs import SCORER, SUITE_OF_TASK, read_log
+    from benchmark.board.manifest import SUBMISSION_KEY
+
+    header = read_log(path, header_only=True)
+    if header.eval.task not in SUITE_OF_TASK or header.status != "success" or SUBMISSION_KEY in (header.eval.metadata or {}):
+        return None
+    scored = ((sample, (sample.scores or {}).get(SCORER)) for sample in read_log(path).samples or [])
+    return [output_record(sample, score) for sample, score in scored if score is not None]
 
 
 def rate_with_ci(values: Sequence[float]) -> dict[str, float]:
@@ -299,7 +321,7 @@ def attack_report_command(grader: str | None, method: str, mcp_mode: str, attack
     grader = None if validator_only else (grader or EMBEDDED_JUDGE)
     store = None if validator_only else open_store(default_verdict_cache())
     report = attack_report(grader, method, attack_paths or ATTACK_FILES, limit, store, mcp_mode,
-                           log_dir=LOG_DIR if validator_only else None)
+                           log_dir=RESULTS_DIR if validator_only else None)
     name = f"{grader}_{report['method']}" if grader else "validator"
     slug = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in name)
     path = write_json(report, out or RESULTS_DIR / "attack_reports" / f"{slug}.json")
