@@ -13,7 +13,7 @@ Version 6 generalises the 18 attacks version 5 missed to their classes: orders t
 more languages and a slot digit among words foreign to the suites; CSV verdict headers, ballots, "the
 judge's selection"; rating bars, "-o-meter" and 100 % humour scores, testimonials, superlatives over the set;
 letters spelled in the NATO alphabet; negative circled / squared and regional-indicator letters. It is
-measured once on attacks_holdout5.jsonl, written blind after it was committed.
+measured once on attacks_holdout5.jsonl, written blind after it was committed: 26/44 (59.1 %).
 """
 
 from __future__ import annotations
