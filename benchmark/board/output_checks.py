@@ -23,6 +23,10 @@ from benchmark.board.injection import injection_flags, readable, shown
 # --- the submission validator: thresholds are shares of a student's outputs over both suites ----------
 NEAR_COPY_RATIO = 0.9  # difflib ratio of normalised texts at or above which two texts are "the same"
 CONTAINED_SHARE, CONTAINED_LENGTH = 0.95, 1.3  # a reference's words inside a text not much longer: a copy
+# word 4-grams of a text found in its item's references and not its input: a splice. The share is chosen on dev
+# data only, midway between the ID train and dev references (each against its item's others: at most 0.44)
+# and attacks_dev.jsonl's copies (at least 0.74); no test split or held-out attack file was read for it
+SPLICE_GRAM, SPLICE_SHARE = 4, 0.6
 INJECTION_KINDS = ("injection", "role-token", "hidden-text", "padding")  # benchmark/board/injection.py; one flags
 FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference": 0.05, "refusal": 0.2,
               **{kind: 0.0 for kind in INJECTION_KINDS}}
@@ -86,11 +90,24 @@ def contains_copy(text: str, reference: str) -> bool:
     return sum((ref_words & words).values()) >= CONTAINED_SHARE * n_ref
 
 
+def spliced_copy(text: str, input_text: str, references: Sequence[str]) -> bool:
+    """SPLICE_SHARE of a text's word n-grams found in the item's references but not in its input: pieces
+    of several references stitched together (none near enough alone for `similar` or `contains_copy`)."""
+    text_grams = grams(text)
+    pool = set().union(*map(grams, references)) - set(grams(input_text))
+    return len(text_grams) >= 3 and sum(g in pool for g in text_grams) >= SPLICE_SHARE * len(text_grams)
+
+
+def grams(text: str, n: int = SPLICE_GRAM) -> list[tuple[str, ...]]:
+    words = normalise(text).split()
+    return [tuple(words[i: i + n]) for i in range(len(words) - n + 1)]
+
+
 def text_flags(text: str, input_text: str, references: Sequence[str], raw: str = "") -> dict[str, str]:
     """kind -> example for one output (empty when clean): the per-text half of `validate_outputs`.
 
     empty: no text; copy-input / copy-reference: (near-)identical to the input / to one of the item's
-    references (or holding its words: `contains_copy`); refusal: REFUSAL_RE; injection, role-token,
+    references (or holding its words: `contains_copy`, or stitched from them: `spliced_copy`); refusal: REFUSAL_RE; injection, role-token,
     hidden-text, padding: benchmark/board/injection.py on the judged text (and, for injection and role
     tokens, the raw reply before cleaning).
     """
@@ -100,7 +117,7 @@ def text_flags(text: str, input_text: str, references: Sequence[str], raw: str =
     found: dict[str, str] = {}
     if similar(text, input_text):
         found["copy-input"] = shown(text)
-    elif any(similar(text, ref) or contains_copy(text, ref) for ref in references):
+    elif any(similar(text, ref) or contains_copy(text, ref) for ref in references) or spliced_copy(text, input_text, references):
         found["copy-reference"] = shown(text)
     if REFUSAL_RE.search(text):
         found["refusal"] = shown(text)
