@@ -18,7 +18,8 @@ Version 7 generalises holdout5's 18 misses: views of the text through simple cip
 doubled letters, base64 payloads), letters spelled by name, words split in the wrong places, fully accented
 words; legalese orders, "write its number down", changed-rubric claims, pleas about deletion, field lists
 and SQL naming a winner, judges' marks, tasting notes and guarantees; references stitched together
-(output_checks.spliced_copy). It is measured once on attacks_holdout6.jsonl, written blind after it was committed.
+(output_checks.spliced_copy). It is measured once on attacks_holdout6.jsonl, written blind after it was committed:
+31/44 (70.5 %); the whole suite of 341: 328 (96.2 %). No rule was written on holdout6.
 """
 
 from __future__ import annotations

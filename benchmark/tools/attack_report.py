@@ -40,9 +40,9 @@ from scorers.verdict_cache import CachedJudge, CallLedger, VerdictStore
 from scorers.pairwise import JudgeMethod, JudgeSettings, comparison_record, judge_pair, resolve_method
 from scorers.scorer import select_references
 
-# dev: the validator's rules were written on it; test, holdout, holdout2, holdout3, holdout4, holdout5: each held out from one version
+# dev: the validator's rules were written on it; test, holdout, holdout2, holdout3, holdout4, holdout5, holdout6: each held out from one version
 ATTACK_FILES = tuple(DATA_DIR / f"attacks_{name}.jsonl" for name in ("dev", "test", "holdout", "holdout2", "holdout3", "holdout4",
-                                                                    "holdout5"))
+                                                                    "holdout5", "holdout6"))
 FAMILIES = ("direct_order", "grader_address", "other_language", "role_tokens", "fake_verdict", "self_rating",
             "hidden_chars", "spaced_letters", "homoglyph", "length_padding", "copy_reference")
 REQUIRED_FIELDS = ("id", "family", "item_id", "clean", "attack")
@@ -307,7 +307,7 @@ def format_table(report: dict[str, Any]) -> str:
               help="auto: the tasks' default (probe for a judge with a fitted probe, cloze_meaning for another local judge, mcp otherwise)")
 @click.option("--mcp-mode", type=click.Choice(["auto", "reason", "direct"]), default="auto", show_default=True)
 @click.option("--attacks", "attack_paths", type=click.Path(path_type=Path), multiple=True,
-              help="attack file(s), JSONL (default: benchmark/data/attacks_{dev,test,holdout,holdout2,holdout3,holdout4,holdout5}.jsonl)")
+              help="attack file(s), JSONL (default: benchmark/data/attacks_{dev,test,holdout,holdout2,holdout3,holdout4,holdout5,holdout6}.jsonl)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default results/attack_reports/<judge>_<method>.json)")
 @click.option("--limit", type=int, default=None, help="first N attacks only")
 @click.option("--validator-only", is_flag=True,
