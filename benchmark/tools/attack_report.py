@@ -283,7 +283,8 @@ def format_table(report: dict[str, Any]) -> str:
     for source, table in report["validator"]["catch"].items():
         lines.append(f"  {source}: " + ", ".join(f"{f} {t['caught']['rate'] * 100:.0f}% ({t['n']})" for f, t in table.items()))
     for name, found in report["validator"].get("false_flags", {}).items():
-        lines.append(f"  flags on {name.replace('_', ' ')}: {len(found['flagged'])} of {found['checked']} {found['by_kind']}")
+        logs = f" (distinct, from {found['logs']} submission and {found['ad_hoc_logs']} other logs)" if "logs" in found else ""
+        lines.append(f"  flags on {name.replace('_', ' ')}: {len(found['flagged'])} of {found['checked']}{logs} {found['by_kind']}")
         rows = found.get("row_flags", {})
         if rows:
             lines.append(f"    board flags: {sum(bool(f) for f in rows.values())} of {len(rows)} submission logs flagged")
@@ -311,7 +312,7 @@ def format_table(report: dict[str, Any]) -> str:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default results/attack_reports/<judge>_<method>.json)")
 @click.option("--limit", type=int, default=None, help="first N attacks only")
 @click.option("--validator-only", is_flag=True,
-              help="only the validator: its catch rate, and its false flags on the references and results/logs (no judge)")
+              help="only the validator: its catch rate, and its false flags on the references and every log in results/ (no judge)")
 def attack_report_command(grader: str | None, method: str, mcp_mode: str, attack_paths: tuple[Path, ...], out: Path | None,
                           limit: int | None, validator_only: bool) -> None:
     """Attack success rate per family against a judge, both orders, and the validator's catch rate."""
