@@ -310,3 +310,12 @@ def test_references_stitched_together_are_a_copy():
     stitched = "I promised to water her plants and haven't missed a day; my reliability is starting to grow on her."
     assert spliced_copy(stitched, "I water my neighbour's plants every day.", refs)
     assert not spliced_copy("Seven days of watering and the ferns now call me mum.", "I water my neighbour's plants every day.", refs)
+
+
+@pytest.mark.parametrize("text", [  # students' in-story sentences once flagged as refusals (logs and judge pairs)
+    "It's not like I can't make it on Sunday.",
+    "I'm so sorry I can't help you with your projector; my TV's got enough capacity to hold eight people.",
+    "I've got to get up there in my squad today, so I can't help but feel like I'm being watched.",
+])
+def test_a_sentence_about_not_being_able_is_not_a_refusal(text):
+    assert "refusal" not in text_flags(text, "", [])

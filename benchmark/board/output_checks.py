@@ -33,7 +33,9 @@ FLAG_SHARE = {"empty": 0.2, "constant": 0.5, "copy-input": 0.5, "copy-reference"
 BLOCKING_FLAGS = frozenset({"copy-input", "copy-reference", *INJECTION_KINDS})
 REFUSAL_RE = re.compile(
     r"\b(?:i\s*(?:can(?:no|')t|cannot|won't|will not|am unable to|'m unable to|am not able to)\s+"
-    r"(?:help|assist|comply|do that|provide|write|create|fulfil+|rewrite|paraphrase|make)"
+    r"(?:help (?:with|you with) (?:that|this|your request|rewriting|paraphrasing|the request)|assist|comply|do that|provide that"
+    r"|write (?:that|this|a joke|jokes)|create (?:that|this)|fulfil+|rewrite (?:that|this|the)|paraphrase (?:that|this|the)"
+    r"|make (?:that|this|a joke|jokes))"  # what a refusal refuses; not "I can't help but feel", "I can't make it on Sunday"
     r"|as an ai\b|i'm sorry,? but|i apologi[sz]e,? but|against my (?:guidelines|programming))",
     re.IGNORECASE,
 )
