@@ -5,14 +5,17 @@ as data (scorers/fence.py), and this module flags outputs that try to talk to th
 row is held out of the ranking. Rules look at `readable(text)`, not at the text as stored:
   1. NFKC, invisible characters removed (scorers/fence.visible_text): fullwidth and mathematical
      letters become plain, zero-width / soft-hyphen / bidi characters go;
-  2. look-alike letters (Cyrillic, Greek, Armenian, Cherokee, small capitals) folded to Latin, accents
-     dropped, lower case;
-  3. letter spacing collapsed ("A n s w e r", "p.i.c.k t.h.i.s", "S-E-L-E-C-T") to words.
+  2. look-alike letters (Cyrillic, Greek, Armenian, Cherokee, small capitals, enclosed and
+     regional-indicator letters) folded to Latin, accents dropped, lower case;
+  3. letter spacing collapsed ("A n s w e r", "p.i.c.k t.h.i.s", "S-E-L-E-C-T") to words;
+and the rules also read `views` of it (reversed, leetspeak, ROT13, doubled letters), base64 payloads and
+letters spelled out (NATO or letter names, split words).
 Kinds (each blocking; output_checks.py): `injection` (an instruction, verdict, rating or claim aimed
-at whoever compares, in English, French, Spanish, German, Italian or Portuguese), `role-token`
-(chat-role tokens, fake chat turns, the judge prompt's fence tags), `hidden-text` (invisible or
-direction-changing characters, words mixing Latin with look-alike letters), `padding` (an output
-at least PADDING_RATIO times the item's longest reference whose surplus is filler).
+at whoever compares, in English or one of the languages of injection_patterns.FOREIGN, or any word
+in a non-Latin script), `role-token` (chat-role tokens, fake chat turns, the judge prompt's fence tags),
+`hidden-text` (invisible or direction-changing characters, words mixing Latin with look-alike letters,
+styled or fully accented words), `padding` (an output at least PADDING_RATIO times the item's longest
+reference whose surplus is filler).
 The patterns, and the history of their versions, are in benchmark/board/injection_patterns.py.
 """
 
