@@ -281,3 +281,14 @@ def test_a_config_extends_another_section_by_section(tmp_path):
         load_config(tmp_path / "child.yaml")
     for path in sorted(Path("trainers/configs/table4").glob("*.yaml")):  # the shipped variants all load
         assert load_config(path).eval.suites == ["id"]
+
+
+def test_table4_compares_each_brio_with_the_ft_trained_on_the_same_inputs():
+    from trainers.table4 import ft_result
+
+    cfgs = [load_config(Path("trainers/configs/table4") / f"{name}.yaml") for name in ("n33", "n100", "k3_once")]
+    n33, n100, k3 = cfgs
+    results = {(n100.source, "ft", "judge"): {"values": {"a": 1.0}}, (n33.source, "ft", "judge"): {"values": {"a": 0.0}}}
+    assert ft_result(cfgs, k3, results, "judge") is results[(n100.source, "ft", "judge")]  # k3_once has no FT: n100's
+    assert ft_result(cfgs, n33, results, "judge") is results[(n33.source, "ft", "judge")]  # its own, not the bigger one
+    assert ft_result(cfgs, k3, results, "critic") is None

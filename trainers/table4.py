@@ -20,7 +20,7 @@ from benchmark.board.files import atomic_write_text
 
 from .config import RecipeConfig, load_config
 from .reproduce import evaluate, existing_logs, judgings, student_result
-from .tables import LABELS, TABLE4_REPORT, stage_times, wtr_cell
+from .tables import LABELS, TABLE4_REPORT, stage_times, versus, wtr_cell
 
 SHARED = ("teacher", "ft_ws")  # made once per run folder, used by every student of it
 FIRST_FEEDBACK = "feedback:ft_ws"  # the first feedback round of every feedback student
@@ -48,25 +48,38 @@ def own_seconds(times: dict[str, dict], student: str) -> tuple[float, float | No
 def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]:
     kinds = [j.kind for j in judgings(configs[0])] if configs else ["critic"]
     head = ["config", "student", "inputs (pairs)", "feedback", *(f"WTR {k} x100 [95% CI]" for k in kinds),
-            "length / reference", "wall / CPU minutes (own stages)", "minutes (shared: teacher, FT-WS)"]
+            *(f"vs FT, same inputs ({k})" for k in kinds), "length / reference", "wall / CPU minutes (own stages)",
+            "minutes (shared: teacher, FT-WS)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    results = {(cfg.source, student, k): student_result(logs[cfg.source][(student, "id", k)])
+               for cfg in configs for student in cfg.eval.students for k in kinds if (student, "id", k) in logs[cfg.source]}
     for cfg in configs:
         times = stage_times(cfg)
         shared = sum(times.get(s, {}).get("seconds", 0.0) for s in SHARED)
         for student in cfg.eval.students:
-            found = logs[cfg.source]
-            if (student, "id", "critic") not in found:
+            if (cfg.source, student, "critic") not in results:
                 lines.append(f"| {Path(cfg.source).stem} | {LABELS.get(student, student)} | not evaluated yet |" + " |" * (len(head) - 3))
                 continue
-            results = {k: student_result(found[(student, "id", k)]) for k in kinds if (student, "id", k) in found}
+            mine = {k: results.get((cfg.source, student, k)) for k in kinds}
+            ft = {k: ft_result(configs, cfg, results, k) for k in kinds}
             cells = [Path(cfg.source).stem, LABELS.get(student, student),
                      f"{cfg.teacher.limit} ({cfg.teacher.limit * cfg.teacher.n})", feedback_label(cfg, student)]
-            cells += [wtr_cell(results[k]["metrics"], results[k]["values"]) if k in results else "n/a" for k in kinds]
+            cells += [wtr_cell(mine[k]["metrics"], mine[k]["values"]) if mine[k] else "n/a" for k in kinds]
+            cells += ["–" if student == "ft" else versus(mine[k]["values"], ft[k] and ft[k]["values"])[0] if mine[k] else "n/a"
+                      for k in kinds]
             wall, cpu = own_seconds(times, student)
-            cells += [f"{results['critic']['length_ratio']:.2f}", f"{wall / 60:.0f} / " + ("–" if cpu is None else f"{cpu / 60:.0f}"),
+            cells += [f"{mine['critic']['length_ratio']:.2f}", f"{wall / 60:.0f} / " + ("–" if cpu is None else f"{cpu / 60:.0f}"),
                       f"{shared / 60:.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def ft_result(configs: list[RecipeConfig], cfg: RecipeConfig, results: dict, kind: str) -> dict | None:
+    """The FT student trained on the same teacher inputs as `cfg` (its own, or another variant's), judged by `kind`."""
+    for other in [cfg, *configs]:
+        if other.teacher == cfg.teacher and (other.source, "ft", kind) in results:
+            return results[(other.source, "ft", kind)]
+    return None
 
 
 WARM_START_FILES = ("data/teacher_pairs.jsonl", "data/teacher_pairs.meta.json", "ft_ws",
@@ -118,6 +131,8 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
              "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
              "Minutes on this machine (2 cores, often shared, so wall time is an upper bound; CPU: – where a stage ran before",
              "CPU time was recorded). Stages shared by a run folder are counted once, in the last column; 0 there means the",
-             "warm start was hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).", ""]
+             "warm start was hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).",
+             "vs FT: the paired bootstrap 95% CI of the per-item difference against the FT student trained on the same",
+             "teacher inputs (`*`: it excludes 0).", ""]
     lines += table4_rows(configs, logs) + [""]
     return atomic_write_text(out, "\n".join(lines) + "\n")
