@@ -30,9 +30,9 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from benchmark.board.injection_patterns import (
-    CONFUSABLES, ENCLOSED, FAKE_TURN_RE, FILLER_RE, FOREIGN_RE, FOREIGN_SHARE, FOREIGN_WINDOW, INJECTION_RE, INJECTION_RULES,
-    BASE64_RE, LEET, LEET_TOKEN_RE, PADDING_RATIO, RAW_RULES, REGIONAL_RUN_RE, SEPARATOR, SPACED_RUN_RE, SPELLED_RUN_RE, SPELLING, SQUASHED_RE,
-    SQUASHED_TEXT_RE,
+    BASE64_RE, CONFUSABLES, ENCLOSED, FAKE_TURN_RE, FILLER_RE, FOREIGN_RE, FOREIGN_SHARE, FOREIGN_WINDOW,
+    INJECTION_RE, INJECTION_RULES, LEET, LEET_TOKEN_RE, PADDING_RATIO, RAW_RULES, REGIONAL_RUN_RE, SEPARATOR,
+    SLOT_FOREIGN_WORDS, SLOT_WINDOW, SPACED_RUN_RE, SPELLED_RUN_RE, SPELLING, SQUASHED_RE, SQUASHED_TEXT_RE,
 )
 from scorers.fence import FENCE_MARKER_RE, ROLE_TOKEN_RE, is_invisible, visible_text
 
@@ -213,7 +213,8 @@ def squashed_spellings(folded: str, plain: str) -> Iterator[tuple[str, str]]:
     runs = squashed_runs(folded)
     for run in runs:
         yield "spaced", run
-    yield "spaced", "".join(runs)  # words spaced apart more widely than their letters: "`p` `i` `c` `k`   `t` `h` `i` `s`"
+    if len(runs) > 1:  # words spaced apart more widely than their letters: "`p` `i` `c` `k`   `t` `h` `i` `s`"
+        yield "spaced", "".join(runs)
     for run in SPELLED_RUN_RE.finditer(plain):  # "papa india charlie kilo", "ess ee ell ee see tee"
         yield "spelled", "".join(SPELLING.get(word, "") for word in re.findall(r"[a-z]+(?:-u)?", run.group(0)))
     yield "doubled", "".join(filter(None, (_halved(word) for word in re.findall(r"[a-z]{4,}", plain))))
@@ -234,8 +235,6 @@ def foreign_slot(plain: str) -> str | None:
             return f"foreign-slot: {shown(' '.join(window))}"
     return None
 
-
-SLOT_WINDOW, SLOT_FOREIGN_WORDS = (8, 4), 6  # words before and after a slot digit; how many must be foreign
 
 
 def other_script_word(text: str) -> str | None:

@@ -127,6 +127,7 @@ FOREIGN = {  # per language: grading vocabulary that English text does not use (
     "ca": r"jutge|tria|respon|nomes|segona|si us plau|instruccions",
 }
 FOREIGN_RE = {lang: re.compile(rf"\b(?:{words})\b") for lang, words in FOREIGN.items()}
+SLOT_WINDOW, SLOT_FOREIGN_WORDS = (8, 4), 6  # words before / after a slot digit; how many must be foreign to the suites
 CLAUSE_START = r"(?:^|[.!?:;(\[\n\-—]\s*)"
 INJECTION_RULES = {
     "ignore-instructions": (

@@ -169,17 +169,16 @@ def false_flags(log_dir: str | Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
     for path in sorted(Path(log_dir).glob("**/*.eval")):
         try:
             run = read_run(path)
-            teacher = run.manifest["kind"] == "baseline-teacher"
-            records = run.records
+            records, teacher = run.records, run.manifest["kind"] == "baseline-teacher"
             logged["logs"] += 1
+            if not teacher:  # what the board shows for this log's outputs (validate_outputs)
+                logged["row_flags"][str(path)] = [f.label for f in validate_outputs(records)]
         except LogError as ex:
-            records = ad_hoc_records(path)
+            records, teacher = ad_hoc_records(path), False
             if records is None:
                 logged["skipped"].append(f"{path}: {ex}")
                 continue
-            teacher, logged["ad_hoc_logs"] = False, logged["ad_hoc_logs"] + 1
-        if not teacher and records is run.records:  # what the board shows for this log's outputs (validate_outputs)
-            logged["row_flags"][str(path)] = [f.label for f in validate_outputs(run.records)]
+            logged["ad_hoc_logs"] += 1
         for record in records:
             if (record.input, record.output) in seen:
                 continue
