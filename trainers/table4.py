@@ -75,9 +75,10 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
 
 
 def ft_result(configs: list[RecipeConfig], cfg: RecipeConfig, results: dict, kind: str) -> dict | None:
-    """The FT student trained on the same teacher inputs as `cfg` (its own, or another variant's), judged by `kind`."""
+    """The FT student `cfg` would train (its own, or another variant's with the same warm start and FT epochs), judged by `kind`."""
     for other in [cfg, *configs]:
-        if other.teacher == cfg.teacher and (other.source, "ft", kind) in results:
+        same_ft = warm_start_key(other) == warm_start_key(cfg) and other.schedule.ft_epochs == cfg.schedule.ft_epochs
+        if same_ft and (other.source, "ft", kind) in results:
             return results[(other.source, "ft", kind)]
     return None
 
