@@ -90,7 +90,7 @@ def feedback(checkpoint: Path, config_path: Path, pairs_path: Path, out: Path) -
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="recipe config (YAML or JSON)")
 @click.option("--run-dir", default=None, help="override the config's run_dir")
 @click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folder")
-@click.option("--skip-eval", is_flag=True, help="only rewrite the report from the logs in run_dir/logs (run nothing)")
+@click.option("--skip-eval", is_flag=True, help="judge nothing: rewrite the report from the logs already there (still trains unless --skip-train)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="report path (default: eval.report)")
 @click.option("--note", default=None, help="a line about the conditions of the run, printed under the header")
 def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eval: bool, out: Path | None, note: str | None) -> None:
@@ -113,7 +113,7 @@ def reproduce(config_path: Path, run_dir: str | None, skip_train: bool, skip_eva
 @click.command("table4")
 @click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--skip-train", is_flag=True, help="use the checkpoints already in the run folders")
-@click.option("--skip-eval", is_flag=True, help="only rewrite the table from the logs there (run nothing)")
+@click.option("--skip-eval", is_flag=True, help="judge nothing: rewrite the table from the logs already there (still trains unless --skip-train)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="default results/reproduction_table4.md")
 def table4(configs: tuple[Path, ...], skip_train: bool, skip_eval: bool, out: Path | None) -> None:
     """The paper's Table 4: FT and BRIO at three data sizes, BRIO at three feedback frequencies (trainers/configs/table4/)."""
