@@ -292,3 +292,15 @@ def test_table4_compares_each_brio_with_the_ft_trained_on_the_same_inputs():
     assert ft_result(cfgs, k3, results, "judge") is results[(n100.source, "ft", "judge")]  # k3_once has no FT: n100's
     assert ft_result(cfgs, n33, results, "judge") is results[(n33.source, "ft", "judge")]  # its own, not the bigger one
     assert ft_result(cfgs, k3, results, "critic") is None
+
+
+def test_table4_times_count_a_students_rounds_and_say_when_cpu_was_not_recorded():
+    from trainers.table4 import minutes_cell, own_seconds
+
+    times = {"ft_ws": {"seconds": 60.0, "cpu_seconds": 90.0}, "feedback:ft_ws": {"seconds": 60.0, "cpu_seconds": 60.0},
+             "brio-round1": {"seconds": 120.0, "cpu_seconds": 240.0}, "feedback:brio-round1": {"seconds": 60.0, "cpu_seconds": 60.0},
+             "brio": {"seconds": 60.0}, "critic:id:brio": {"seconds": 60.0, "cpu_seconds": 30.0}, "critic:id:ft": {"seconds": 600.0}}
+    assert own_seconds(times, "brio") == (360.0, None)  # brio itself ran before CPU was recorded
+    times["brio"]["cpu_seconds"] = 150.0
+    assert own_seconds(times, "brio") == (360.0, 540.0)  # not FT-WS (shared), not FT's judging
+    assert minutes_cell(*own_seconds(times, "brio")) == "6 / 9" and minutes_cell(60.0, None) == "1 / –"

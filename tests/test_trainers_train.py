@@ -309,6 +309,8 @@ def test_table4_trains_each_variant_and_writes_one_row_per_student(tmp_path, tin
     text = out.read_text()
     assert "| config | FT | 3 (9) | – |" in text and "| n2 | FT | 2 (6) | – |" in text
     assert text.count("| FT |") == 2
+    assert "| LC-WTR critic / judge | length / reference |" in text  # beside every row, read where outputs run long
+    assert "| **the whole table** |" in text and "(every stage once)" in text
     assert (tmp_path / "logs2" / "ft" / "id" / "judge").is_dir()  # the variant was judged twice, in its own folder
 
 

@@ -20,7 +20,7 @@ from benchmark.board.files import atomic_write_text
 
 from .config import RecipeConfig, load_config
 from .reproduce import evaluate, existing_logs, judgings, student_result
-from .tables import LABELS, TABLE4_REPORT, stage_times, versus, wtr_cell
+from .tables import LABELS, TABLE4_REPORT, lc_cell, length_cell, stage_times, versus, wtr_cell
 
 SHARED = ("teacher", "ft_ws")  # made once per run folder, used by every student of it
 FIRST_FEEDBACK = "feedback:ft_ws"  # the first feedback round of every feedback student
@@ -35,27 +35,36 @@ def feedback_label(cfg: RecipeConfig, student: str) -> str:
 
 
 def own_seconds(times: dict[str, dict], student: str) -> tuple[float, float | None]:
-    """Wall and CPU seconds of the stages that made and judged this student (its rounds and their
-    feedback); CPU is None when a stage ran before CPU time was recorded."""
+    """Wall and CPU seconds of the stages that made and judged this student (its rounds and their feedback)."""
     def mine(stage: str) -> bool:
         return (stage == student or stage.startswith(f"{student}-round") or stage.startswith(f"feedback:{student}-round")
                 or stage.endswith(f":id:{student}") or (stage == FIRST_FEEDBACK and student != "ft"))
-    entries = [entry for stage, entry in times.items() if mine(stage)]
+    return seconds([entry for stage, entry in times.items() if mine(stage)])
+
+
+def seconds(entries: list[dict]) -> tuple[float, float | None]:
+    """Summed wall and CPU seconds; CPU is None when a stage ran before CPU time was recorded."""
     cpu = None if any("cpu_seconds" not in e for e in entries) else sum(e["cpu_seconds"] for e in entries)
     return sum(e["seconds"] for e in entries), cpu
+
+
+def minutes_cell(wall: float, cpu: float | None) -> str:
+    return f"{wall / 60:.0f} / " + ("–" if cpu is None else f"{cpu / 60:.0f}")
 
 
 def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]:
     kinds = [j.kind for j in judgings(configs[0])] if configs else ["critic"]
     head = ["config", "student", "inputs (pairs)", "feedback", *(f"WTR {k} x100 [95% CI]" for k in kinds),
-            *(f"vs FT, same inputs ({k})" for k in kinds), "length / reference", "wall / CPU minutes (own stages)",
-            "minutes (shared: teacher, FT-WS)"]
+            *(f"vs FT, same inputs ({k})" for k in kinds), "LC-WTR " + " / ".join(kinds), "length / reference",
+            "wall / CPU minutes (own stages)", "wall / CPU minutes (shared: teacher, FT-WS)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     results = {(cfg.source, student, k): student_result(logs[cfg.source][(student, "id", k)])
                for cfg in configs for student in cfg.eval.students for k in kinds if (student, "id", k) in logs[cfg.source]}
+    counted: dict[str, tuple[float, float | None]] = {}  # each (run folder, student) and run folder once
     for cfg in configs:
         times = stage_times(cfg)
-        shared = sum(times.get(s, {}).get("seconds", 0.0) for s in SHARED)
+        shared = seconds([times[s] for s in SHARED if s in times])
+        counted[str(Path(cfg.run_dir).resolve())] = shared
         for student in cfg.eval.students:
             if (cfg.source, student, "critic") not in results:
                 lines.append(f"| {Path(cfg.source).stem} | {LABELS.get(student, student)} | not evaluated yet |" + " |" * (len(head) - 3))
@@ -67,10 +76,12 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
             cells += [wtr_cell(mine[k]["metrics"], mine[k]["values"]) if mine[k] else "n/a" for k in kinds]
             cells += ["–" if student == "ft" else versus(mine[k]["values"], ft[k] and ft[k]["values"])[0] if mine[k] else "n/a"
                       for k in kinds]
-            wall, cpu = own_seconds(times, student)
-            cells += [f"{mine['critic']['length_ratio']:.2f}", f"{wall / 60:.0f} / " + ("–" if cpu is None else f"{cpu / 60:.0f}"),
-                      f"{shared / 60:.0f}"]
+            own = counted[f"{Path(cfg.run_dir).resolve()}:{student}"] = own_seconds(times, student)
+            cells += [lc_cell([mine[k] for k in kinds]), length_cell(mine["critic"]["length_ratio"]),
+                      minutes_cell(*own), minutes_cell(*shared)]
             lines.append("| " + " | ".join(cells) + " |")
+    wall, cpu = seconds([{"seconds": w, **({} if c is None else {"cpu_seconds": c})} for w, c in counted.values()])
+    lines.append(f"| **the whole table** |" + " |" * (len(head) - 3) + f" {minutes_cell(wall, cpu)} (every stage once) | |")
     return lines
 
 
@@ -131,9 +142,11 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
              "Made by `humor-bench table4 " + " ".join(str(p) for p in config_paths) + "`. ID test suite, WTR against the",
              "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
              "Minutes on this machine (2 cores, often shared, so wall time is an upper bound; CPU: – where a stage ran before",
-             "CPU time was recorded). Stages shared by a run folder are counted once, in the last column; 0 there means the",
-             "warm start was hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).",
+             "CPU time was recorded; `cpu_from` in a run's timings.json: CPU from a re-run whose outputs were byte-identical).",
+             "Stages shared by a run folder are counted once, in the last column; 0 there means the warm start was",
+             "hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).",
              "vs FT: the paired bootstrap 95% CI of the per-item difference against the FT student trained on the same",
-             "teacher inputs (`*`: it excludes 0).", ""]
+             "teacher inputs (`*`: it excludes 0). LC-WTR: the length-controlled WTR under each judge, (!) where it diverges",
+             "from the raw WTR; (>1.3) marks outputs 30 % longer than the reference, where LC-WTR is the column to read.", ""]
     lines += table4_rows(configs, logs) + [""]
     return atomic_write_text(out, "\n".join(lines) + "\n")

@@ -33,6 +33,16 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}" if isinstance(x, (int, float)) and math.isfinite(x) else "n/a"
 
 
+def lc_cell(results: list[dict | None]) -> str:
+    """LC-WTR under each judge, "critic / judge"; (!) where the length fit diverged."""
+    metrics = [(r or {}).get("metrics", {}) for r in results]
+    return " / ".join(pct(m.get("lc_wtr", math.nan)) + (" (!)" if m.get("lc_diverges") else "") for m in metrics)
+
+
+def length_cell(ratio: float) -> str:
+    return f"{ratio:.2f}" + (" (>1.3)" if ratio > LONGER else "")
+
+
 def wtr_cell(metrics: dict, values: dict[str, float]) -> str:
     if "wtr_ci_lower" in metrics:
         return f"{pct(metrics['wtr'])} [{pct(metrics['wtr_ci_lower'])}, {pct(metrics['wtr_ci_upper'])}]"
@@ -86,12 +96,7 @@ def suite_table(cfg: RecipeConfig, results: dict, suite: str) -> list[str]:
             read, base_read = critic["read"], results.get((BASELINE, suite, "critic"), {}).get("read")
             cells += [f"{wtr_cell({}, read)} ({len(read)})" if read else "no labels",
                       "(baseline)" if student == BASELINE else (versus(read, base_read)[0] if read and base_read else "n/a")]
-        lc = []
-        for kind in kinds:
-            m = results.get((student, suite, kind), {}).get("metrics", {})
-            lc.append(pct(m.get("lc_wtr", math.nan)) + (" (!)" if m.get("lc_diverges") else ""))
-        ratio = critic["length_ratio"]
-        cells += [" / ".join(lc), f"{ratio:.2f}" + (" (>1.3)" if ratio > LONGER else "")]
+        cells += [lc_cell([results.get((student, suite, kind)) for kind in kinds]), length_cell(critic["length_ratio"])]
         if suite == "id":
             paper = PAPER["id"].get(student)
             manifest = read_manifest(Path(cfg.run_dir) / student) or {}
