@@ -130,11 +130,23 @@ def test_mcp_labels_use_both_orders_and_drop_ties():
         {"id": "b", "input": "It rained.", "reference": None, "candidates": ["Sky leaked.", "Sky leaked."]},
     ]
     records, counts = asyncio.run(critic.label_pairs_async(judge, items, cfg, source="test"))
-    assert counts == {"inputs": 2, "too_few_distinct": 1, "length_filter": 0, "invalid": 0, "tie": 0, "kept": 1}
+    assert counts == {"inputs": 2, "too_few_distinct": 1, "length_filter": 0, "invalid": 0, "tie": 0, "kept": 1,
+                      "judge_cached": 0, "judge_made": 2}  # both orders of one pair, no cache
     (record,) = records
     assert record["chosen"] == "The bus ghosted me!!" and record["rejected"] == "The bus ghosted me!"
     assert record["p_chosen"] == pytest.approx(0.9)  # (0.9 + (1 - 0.1)) / 2
     assert record["method"] == "mcp" and record["reference"] == "ref" and record["prompt"] == "I missed the bus."
+
+
+def test_feedback_counts_what_the_verdict_cache_served():
+    """A stage's time is read beside these counts: a second labeling of the same pairs pays for nothing."""
+    judge = get_model("scripted/judge-longer")
+    cfg = critic.FeedbackConfig(method="mcp")  # the per-test verdict cache (conftest)
+    items = [{"id": "a", "input": "I missed the bus.", "reference": None, "candidates": ["The bus ghosted me!", "The bus ghosted me!!"]}]
+    first = asyncio.run(critic.label_pairs_async(judge, items, cfg, source="test"))
+    again = asyncio.run(critic.label_pairs_async(judge, items, cfg, source="test"))
+    assert (first[1]["judge_made"], first[1]["judge_cached"]) == (2, 0)
+    assert (again[1]["judge_made"], again[1]["judge_cached"]) == (0, 2) and again[0][0]["chosen"] == first[0][0]["chosen"]
 
 
 def test_position_inconsistent_critic_is_a_tie_and_dropped():
@@ -304,3 +316,11 @@ def test_table4_times_count_a_students_rounds_and_say_when_cpu_was_not_recorded(
     times["brio"]["cpu_seconds"] = 150.0
     assert own_seconds(times, "brio") == (360.0, 540.0)  # not FT-WS (shared), not FT's judging
     assert minutes_cell(*own_seconds(times, "brio")) == "6 / 9" and minutes_cell(60.0, None) == "1 / –"
+
+
+def test_stage_times_say_how_much_judging_the_verdict_cache_served():
+    from trainers.tables import cache_detail
+
+    (log,) = Path("results/reproduction/table4/n33/logs/ft/id/critic").glob("*.eval")  # a committed evaluation
+    assert cache_detail(str(log)) == ["judge requests paid 200, from the cache 66.7 %"]  # new outputs paid, references served
+    assert cache_detail(None) == [] and cache_detail("no-such.eval") == []

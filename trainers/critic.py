@@ -166,10 +166,12 @@ def judge_settings(cfg: FeedbackConfig) -> JudgeSettings:
 
 
 async def critic_probability(
-    judge: Model, method: str, item_id: str, sentence: str, a: str, b: str, cfg: FeedbackConfig, store: VerdictStore | None = None
+    judge: Model, method: str, item_id: str, sentence: str, a: str, b: str, cfg: FeedbackConfig, store: VerdictStore | None = None,
+    ledger: CallLedger | None = None,
 ) -> float | None:
-    """P(a is the better paraphrase) from the benchmark's own pair judgment; None when a verdict is invalid."""
-    view = CachedJudge(judge, store, item_id, sentence, CallLedger())
+    """P(a is the better paraphrase) from the benchmark's own pair judgment; None when a verdict is invalid.
+    `ledger` counts the judge requests paid for and those served by the verdict cache."""
+    view = CachedJudge(judge, store, item_id, sentence, ledger if ledger is not None else CallLedger())
     fwd, bwd = await judge_pair(view, method, a, b, judge_settings(cfg))  # type: ignore[arg-type]
     return first_side_probability(fwd, bwd)
 
@@ -191,9 +193,10 @@ async def label_pairs_async(
         else:
             selected.append((item, pair))
     bar = tqdm(total=len(selected), desc=f"critic ({method})", unit="pair")
+    ledger = CallLedger()  # a stage's time means little without how much of its judging the cache served
 
     async def judge_one(item: dict[str, Any], pair: CandidatePair) -> float | None:
-        p = await critic_probability(judge, method, str(item["id"]), item["input"], pair.first, pair.second, cfg, store)
+        p = await critic_probability(judge, method, str(item["id"]), item["input"], pair.first, pair.second, cfg, store, ledger)
         bar.update(1)
         return p
 
@@ -220,7 +223,7 @@ async def label_pairs_async(
                 "source": source,
             }
         )
-    counts["kept"] = len(records)
+    counts.update(kept=len(records), judge_cached=ledger.cached, judge_made=ledger.made)
     return records, counts
 
 

@@ -140,7 +140,8 @@ def timings(cfg: RecipeConfig) -> list[str]:
     rows = ["| stage | wall seconds | CPU seconds | detail |", "|---|---:|---:|---|"]
     totals = {name: [0.0, 0.0, 0] for name in ("training (shared by both tables)", "Table 2 evaluation (ID)", "Table 3 evaluation (OOD)")}
     for stage, entry in entries.items():
-        detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("seconds", "at", "log", "cpu_seconds"))
+        detail = ", ".join([f"{k}={v}" for k, v in entry.items() if k not in ("seconds", "at", "log", "cpu_seconds")]
+                           + cache_detail(entry.get("log")))
         rows.append(f"| {stage} | {entry['seconds']:.0f} | {entry.get('cpu_seconds', '')} | {detail} |")
         group = ("Table 2 evaluation (ID)" if ":id:" in stage else "Table 3 evaluation (OOD)" if ":ood:" in stage
                  else None if stage.startswith("eval:") else "training (shared by both tables)")
@@ -152,6 +153,20 @@ def timings(cfg: RecipeConfig) -> list[str]:
         note = f" (+{unmeasured} stage(s) recorded before CPU time was)" if unmeasured else ""
         rows.append(f"| **{name}** | **{wall:.0f}** | **{cpu:.0f}**{note} | |")
     return rows
+
+
+def cache_detail(log: str | None) -> list[str]:
+    """How much of an evaluation's judging the verdict cache served (its time is only what was paid for)."""
+    from benchmark.board.logs import read_log
+
+    if not log or not Path(log).is_file():
+        return []
+    header = read_log(log, header_only=True)
+    metrics = {name: m.value for score in (header.results.scores if header.results else []) for name, m in score.metrics.items()}
+    if "judge_cache_hit_rate" not in metrics:
+        return []
+    rate = metrics["judge_cache_hit_rate"]
+    return [f"judge requests paid {metrics.get('judge_requests_made', 0):.0f}, from the cache {pct(rate) if math.isfinite(rate) else 'n/a'} %"]
 
 
 def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], command: str, out: Path | None = None,
@@ -188,7 +203,12 @@ def write_report(cfg: RecipeConfig, logs: dict[tuple[str, str, str], Path], comm
               "of the output to the reference it was judged against; (>1.3) marks outputs 30 % longer, where the LC-WTR",
               "column is the one to read. Read by hand: `humor-bench annotate` labels of the same (output, reference)",
               f"pairs in `{cfg.eval.labels}`, blind (who labeled: benchmark/data/DATA_CARD.md).", "",
-              "## Time of every stage (this machine)", ""] + timings(cfg) + [""]
+              "## Time of every stage (this machine)", "",
+              "Judging goes through the verdict cache (scorers/verdict_cache.py), so a stage pays only for judgments not",
+              "made before (the teacher's references are scored once; identical outputs of a retrained student are served).",
+              "Each evaluation's detail says how much the cache served; feedback stages record judge_cached / judge_made",
+              "(stages run before that was recorded do not; CPU taken from a re-run says in `cpu_from` whether its cache was empty).",
+              ""] + timings(cfg) + [""]
     out = Path(out or cfg.eval.report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
