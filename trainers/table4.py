@@ -80,8 +80,9 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
             cells += [lc_cell([mine[k] for k in kinds]), length_cell(mine["critic"]["length_ratio"]),
                       minutes_cell(*own), minutes_cell(*shared)]
             lines.append("| " + " | ".join(cells) + " |")
-    wall, cpu = seconds([{"seconds": w, **({} if c is None else {"cpu_seconds": c})} for w, c in counted.values()])
-    lines.append(f"| **the whole table** |" + " |" * (len(head) - 3) + f" {minutes_cell(wall, cpu)} (every stage once) | |")
+    walls, cpus = zip(*counted.values()) if counted else ((), ())
+    total = minutes_cell(sum(walls), None if None in cpus else sum(c for c in cpus if c is not None))
+    lines.append("| **the whole table** |" + " |" * (len(head) - 3) + f" {total} (every stage once) | |")
     return lines
 
 
@@ -142,7 +143,8 @@ def table4(config_paths: list[Path], out: Path = TABLE4_REPORT, skip_train: bool
              "Made by `humor-bench table4 " + " ".join(str(p) for p in config_paths) + "`. ID test suite, WTR against the",
              "teacher's reference x100, judged by the critic (the paper's WTR_llama2 column) and by the independent judge.",
              "Minutes on this machine (2 cores, often shared, so wall time is an upper bound; CPU: – where a stage ran before",
-             "CPU time was recorded; `cpu_from` in a run's timings.json: CPU from a re-run whose outputs were byte-identical).",
+             "CPU time was recorded; `cpu_from` in a run's timings.json: CPU from a re-run that made the same output,",
+             "saying how that was checked).",
              "Stages shared by a run folder are counted once, in the last column; 0 there means the warm start was",
              "hard-linked from another variant with the same teacher and FT-WS settings (its time is on that row).",
              "vs FT: the paired bootstrap 95% CI of the per-item difference against the FT student trained on the same",
