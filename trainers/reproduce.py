@@ -177,14 +177,12 @@ def latest_log(folder: Path) -> Path:
 def student_result(log_path: Path, labels: list | None = None) -> dict[str, Any]:
     """WTR, its CI and per-item values (a flip counts half; NaN when invalid); with `labels`, the
     read-by-hand values of the same (student, reference) pairs."""
-    from benchmark.board.logs import read_log
+    from benchmark.board.logs import log_metrics, read_log
 
     log = read_log(log_path)
     if log.status != "success":
         raise StepFailedError(f"Inspect log '{log_path}' has status '{log.status}'; rerun that evaluation")
-    metrics: dict[str, float] = {}
-    for score in log.results.scores if log.results else []:
-        metrics.update({name: m.value for name, m in score.metrics.items() if name not in metrics})
+    metrics = log_metrics(log)
     values, ratios = {}, []
     for sample in log.samples or []:
         value = sample.scores[SCORER].value if sample.scores and SCORER in sample.scores else None

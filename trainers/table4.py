@@ -60,11 +60,11 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     results = {(cfg.source, student, k): student_result(logs[cfg.source][(student, "id", k)])
                for cfg in configs for student in cfg.eval.students for k in kinds if (student, "id", k) in logs[cfg.source]}
-    counted: dict[str, tuple[float, float | None]] = {}  # each (run folder, student) and run folder once
+    counted: dict[tuple[Path, str], tuple[float, float | None]] = {}  # (run folder, student or "shared"): each once
     for cfg in configs:
         times = stage_times(cfg)
         shared = seconds([times[s] for s in SHARED if s in times])
-        counted[str(Path(cfg.run_dir).resolve())] = shared
+        counted[(Path(cfg.run_dir).resolve(), "shared")] = shared
         for student in cfg.eval.students:
             if (cfg.source, student, "critic") not in results:
                 lines.append(f"| {Path(cfg.source).stem} | {LABELS.get(student, student)} | not evaluated yet |" + " |" * (len(head) - 3))
@@ -76,12 +76,12 @@ def table4_rows(configs: list[RecipeConfig], logs: dict[str, dict]) -> list[str]
             cells += [wtr_cell(mine[k]["metrics"], mine[k]["values"]) if mine[k] else "n/a" for k in kinds]
             cells += ["–" if student == "ft" else versus(mine[k]["values"], ft[k] and ft[k]["values"])[0] if mine[k] else "n/a"
                       for k in kinds]
-            own = counted[f"{Path(cfg.run_dir).resolve()}:{student}"] = own_seconds(times, student)
+            own = counted[(Path(cfg.run_dir).resolve(), student)] = own_seconds(times, student)
             cells += [lc_cell([mine[k] for k in kinds]), length_cell(mine["critic"]["length_ratio"]),
                       minutes_cell(*own), minutes_cell(*shared)]
             lines.append("| " + " | ".join(cells) + " |")
     walls, cpus = zip(*counted.values()) if counted else ((), ())
-    total = minutes_cell(sum(walls), None if None in cpus else sum(c for c in cpus if c is not None))
+    total = minutes_cell(sum(walls), None if None in cpus else sum(cpus))
     lines.append("| **the whole table** |" + " |" * (len(head) - 3) + f" {total} (every stage once) | |")
     return lines
 

@@ -157,12 +157,11 @@ def timings(cfg: RecipeConfig) -> list[str]:
 
 def cache_detail(log: str | None) -> list[str]:
     """How much of an evaluation's judging the verdict cache served (its time is only what was paid for)."""
-    from benchmark.board.logs import read_log
+    from benchmark.board.logs import log_metrics, read_log
 
     if not log or not Path(log).is_file():
         return []
-    header = read_log(log, header_only=True)
-    metrics = {name: m.value for score in (header.results.scores if header.results else []) for name, m in score.metrics.items()}
+    metrics = log_metrics(read_log(log, header_only=True))
     if "judge_cache_hit_rate" not in metrics:
         return []
     rate = metrics["judge_cache_hit_rate"]

@@ -33,6 +33,14 @@ def read_log(path: str | Path, header_only: bool = False) -> EvalLog:
         raise LogError(f"{path}: not a readable Inspect log ({type(ex).__name__}); pass an .eval file") from None
 
 
+def log_metrics(log: EvalLog) -> dict[str, float]:
+    """Every metric of the log's scores by name (the first scorer's value where two share a name)."""
+    metrics: dict[str, float] = {}
+    for score in log.results.scores if log.results else []:
+        metrics.update({name: m.value for name, m in score.metrics.items() if name not in metrics})
+    return metrics
+
+
 def submission_header(path: str | Path) -> tuple[str, str, dict]:
     """(suite, created, manifest) of a finished submission log, or LogError saying why it is not one."""
     log = read_log(path, header_only=True)
